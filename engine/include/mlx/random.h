@@ -1,0 +1,36 @@
+/* Random numbers: counter-based threefry2x32 keys, bit-identical to
+ * upstream MLX. A key is a uint32 array of shape [2]. Functions that take
+ * a key accept an empty handle to draw from the global key sequence, which
+ * mlx_random_seed resets. */
+#ifndef MLX_RANDOM_H
+#define MLX_RANDOM_H
+
+#include "mlx/array.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Resets the global key sequence to key(seed). */
+int mlx_random_seed(uint64_t seed);
+/* The key for a seed: [seed >> 32, seed & 0xffffffff] as uint32. */
+int mlx_random_key(mlx_array* res, uint64_t seed);
+/* num new keys from key, as a [num, 2] uint32 array. */
+int mlx_random_split_num(mlx_array* res, const mlx_array key, int num, const mlx_stream s);
+/* Two new keys from key. */
+int mlx_random_split(mlx_array* res_1, mlx_array* res_2, const mlx_array key, const mlx_stream s);
+/* Raw random bits: shape, width bytes per element (1, 2 or 4). */
+int mlx_random_bits(mlx_array* res, const int64_t* shape, int ndim, int width, const mlx_array key, const mlx_stream s);
+/* Uniform in [low, high) broadcast to shape; dtype floating. */
+int mlx_random_uniform(mlx_array* res, const mlx_array low, const mlx_array high, const int64_t* shape, int ndim, mlx_dtype dtype, const mlx_array key, const mlx_stream s);
+/* Normal with mean loc and standard deviation scale. */
+int mlx_random_normal(mlx_array* res, const int64_t* shape, int ndim, mlx_dtype dtype, float loc, float scale, const mlx_array key, const mlx_stream s);
+/* Integers in [low, high). */
+int mlx_random_randint(mlx_array* res, const mlx_array low, const mlx_array high, const int64_t* shape, int ndim, mlx_dtype dtype, const mlx_array key, const mlx_stream s);
+/* Booleans that are true with probability p (broadcast to shape). */
+int mlx_random_bernoulli(mlx_array* res, const mlx_array p, const int64_t* shape, int ndim, const mlx_array key, const mlx_stream s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

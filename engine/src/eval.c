@@ -1,0 +1,259 @@
+/* Evaluation: build the tape of unevaluated ops (iteratively: graphs of
+ * 10^6 nodes must not overflow the stack), run each op's kernel on its
+ * device, then detach the outputs so the graph behind them is released as
+ * the tape advances. One evaluation runs at a time (a global lock), so
+ * several threads may build graphs and evaluate concurrently. */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+static pthread_mutex_t eval_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t generation;
+
+typedef struct {
+  mlx_op_* op;
+  int next;
+} frame;
+
+typedef struct {
+  void** items;
+  size_t n, cap;
+} vec;
+
+static int vec_push(vec* v, void* item, size_t elem) {
+  if (v->n == v->cap) {
+    size_t cap = v->cap ? v->cap * 2 : 256;
+    void* items = realloc(v->items, cap * elem);
+    if (!items) return mlx_error_(MLX_ERROR_MEMORY, "[eval] out of memory building the tape");
+    v->items = items;
+    v->cap = cap;
+  }
+  memcpy((char*)v->items + v->n * elem, item, elem);
+  v->n++;
+  return MLX_OK;
+}
+
+/* Appends to tape every unevaluated op the roots depend on, inputs first. */
+static int build_tape(vec* tape, mlx_node_* const* roots, size_t nroots, uint64_t gen) {
+  vec stack = {0};
+  int rc = MLX_OK;
+  for (size_t r = 0; r < nroots && rc == MLX_OK; r++) {
+    mlx_op_* op = atomic_load(&roots[r]->op);
+    if (!op || op->visit == gen) continue;
+    op->visit = gen;
+    frame f = {op, 0};
+    if ((rc = vec_push(&stack, &f, sizeof f))) break;
+    while (stack.n) {
+      frame* top = (frame*)stack.items + (stack.n - 1);
+      if (top->next < top->op->ninputs) {
+        mlx_node_* in = top->op->inputs[top->next++];
+        mlx_op_* iop = atomic_load(&in->op);
+        if (iop && iop->visit != gen) {
+          iop->visit = gen;
+          frame g = {iop, 0};
+          if ((rc = vec_push(&stack, &g, sizeof g))) break;
+        }
+      } else {
+        mlx_op_* done = top->op;
+        stack.n--;
+        if ((rc = vec_push(tape, &done, sizeof done))) break;
+      }
+    }
+  }
+  free(stack.items);
+  return rc;
+}
+
+/* Collects the op's output nodes, taking a reference on each live one;
+ * outputs that died are replaced by scratch nodes (marked in scratch[]). */
+static int gather_outputs(mlx_op_* op, mlx_node_** outs, char* scratch) {
+  if (op->lock) pthread_mutex_lock(op->lock);
+  for (int i = 0; i < op->noutputs; i++) {
+    mlx_node_* n = op->outputs[i];
+    scratch[i] = 0;
+    if (n) {
+      int c = atomic_load(&n->refcount);
+      while (c > 0 && !atomic_compare_exchange_weak(&n->refcount, &c, c + 1)) {
+      }
+      if (c > 0) {
+        outs[i] = n;
+        continue;
+      }
+    }
+    outs[i] = NULL;
+  }
+  if (op->lock) pthread_mutex_unlock(op->lock);
+  for (int i = 0; i < op->noutputs; i++) {
+    if (outs[i]) continue;
+    /* A sibling that died before evaluation: compute into a scratch node
+     * made from the descriptor the op kept. */
+    outs[i] = mlx_node_new_(op->out_dtypes[i], op->out_shapes[i], op->out_ndims[i]);
+    if (!outs[i]) {
+      for (int j = 0; j < i; j++) mlx_node_release_(outs[j]);
+      return mlx_last_error_code();
+    }
+    scratch[i] = 1;
+  }
+  return MLX_OK;
+}
+
+static int run_op(mlx_op_* op) {
+  int nout = op->noutputs;
+  mlx_node_* outs[nout];
+  char scratch[nout];
+  MLX_TRY(gather_outputs(op, outs, scratch));
+  mlx_kernel_fn_ k = op->stream.device.type == MLX_GPU ? op->prim->gpu : op->prim->cpu;
+  int rc;
+  if (!k)
+    rc = mlx_error_(MLX_ERROR_UNSUPPORTED, "[%s] not implemented on %s", op->prim->name,
+                    op->stream.device.type == MLX_GPU ? "gpu" : "cpu");
+  else
+    rc = k(outs, nout, op->inputs, op->ninputs, op->params);
+  if (rc) {
+    for (int i = 0; i < nout; i++) {
+      if (outs[i]->buf) {
+        mlx_buffer_release_(outs[i]->buf);
+        outs[i]->buf = NULL;
+      }
+      mlx_node_release_(outs[i]);
+    }
+    return rc;
+  }
+  /* Detach: each live output drops its op reference; the last one frees
+   * the op and with it the references to the inputs. */
+  for (int i = 0; i < nout; i++) {
+    if (!scratch[i]) {
+      atomic_store(&outs[i]->op, NULL);
+      mlx_op_release_(op);
+    }
+  }
+  for (int i = 0; i < nout; i++) mlx_node_release_(outs[i]);
+  return MLX_OK;
+}
+
+static int eval_nodes(mlx_node_* const* nodes, size_t n, const volatile int* cancel) {
+  int pending = 0;
+  for (size_t i = 0; i < n; i++)
+    if (atomic_load(&nodes[i]->op)) pending = 1;
+  if (!pending) return MLX_OK;
+  pthread_mutex_lock(&eval_lock);
+  uint64_t gen = ++generation;
+  vec tape = {0};
+  int rc = build_tape(&tape, nodes, n, gen);
+  for (size_t i = 0; i < tape.n && rc == MLX_OK; i++) {
+    if (cancel && *cancel) {
+      rc = mlx_error_(MLX_ERROR_INTERRUPTED, "[eval] interrupted");
+      break;
+    }
+    rc = run_op(((mlx_op_**)tape.items)[i]);
+  }
+  pthread_mutex_unlock(&eval_lock);
+  free(tape.items);
+  return rc;
+}
+
+static int eval_handles(const mlx_array* arrays, size_t n, const volatile int* cancel) {
+  mlx_node_* small[16];
+  mlx_node_** nodes = n <= 16 ? small : malloc(n * sizeof *nodes);
+  if (!nodes) return mlx_error_(MLX_ERROR_MEMORY, "[eval] out of memory");
+  int rc = MLX_OK;
+  for (size_t i = 0; i < n && rc == MLX_OK; i++) {
+    rc = mlx_check_array_(arrays[i], "eval");
+    nodes[i] = MLX_NODE(arrays[i]);
+  }
+  if (rc == MLX_OK) rc = eval_nodes(nodes, n, cancel);
+  if (nodes != small) free(nodes);
+  return rc;
+}
+
+int mlx_eval(const mlx_array* arrays, size_t n) {
+  return eval_handles(arrays, n, NULL);
+}
+
+int mlx_eval_cancellable(const mlx_array* arrays, size_t n, const volatile int* cancel) {
+  return eval_handles(arrays, n, cancel);
+}
+
+int mlx_eval_node_(mlx_node_* node) {
+  return eval_nodes(&node, 1, NULL);
+}
+
+/* ---- asynchronous evaluation: one worker thread with a FIFO of jobs ---- */
+typedef struct job {
+  struct job* next;
+  size_t n;
+  mlx_node_* nodes[];
+} job;
+
+static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t q_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t idle_cv = PTHREAD_COND_INITIALIZER;
+static job *q_head, *q_tail;
+static int outstanding;
+static int worker_started;
+
+static void* async_worker(void* arg) {
+  (void)arg;
+  for (;;) {
+    pthread_mutex_lock(&q_lock);
+    while (!q_head) pthread_cond_wait(&q_cv, &q_lock);
+    job* j = q_head;
+    q_head = j->next;
+    if (!q_head) q_tail = NULL;
+    pthread_mutex_unlock(&q_lock);
+    /* An error here is not lost: the arrays stay unevaluated, and reading
+     * them evaluates again and reports it. */
+    eval_nodes(j->nodes, j->n, NULL);
+    for (size_t i = 0; i < j->n; i++) mlx_node_release_(j->nodes[i]);
+    free(j);
+    pthread_mutex_lock(&q_lock);
+    if (--outstanding == 0) pthread_cond_broadcast(&idle_cv);
+    pthread_mutex_unlock(&q_lock);
+  }
+  return NULL;
+}
+
+int mlx_async_eval(const mlx_array* arrays, size_t n) {
+  for (size_t i = 0; i < n; i++) MLX_TRY(mlx_check_array_(arrays[i], "async_eval"));
+  job* j = malloc(sizeof *j + n * sizeof(mlx_node_*));
+  if (!j) return mlx_error_(MLX_ERROR_MEMORY, "[async_eval] out of memory");
+  j->next = NULL;
+  j->n = n;
+  for (size_t i = 0; i < n; i++) {
+    j->nodes[i] = MLX_NODE(arrays[i]);
+    mlx_node_retain_(j->nodes[i]);
+  }
+  pthread_mutex_lock(&q_lock);
+  if (!worker_started) {
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int ok = pthread_create(&t, &attr, async_worker, NULL) == 0;
+    pthread_attr_destroy(&attr);
+    if (!ok) {
+      pthread_mutex_unlock(&q_lock);
+      /* No worker thread: evaluate synchronously instead. */
+      int rc = eval_nodes(j->nodes, n, NULL);
+      for (size_t i = 0; i < n; i++) mlx_node_release_(j->nodes[i]);
+      free(j);
+      return rc;
+    }
+    worker_started = 1;
+  }
+  if (q_tail) q_tail->next = j;
+  else q_head = j;
+  q_tail = j;
+  outstanding++;
+  pthread_cond_signal(&q_cv);
+  pthread_mutex_unlock(&q_lock);
+  return MLX_OK;
+}
+
+int mlx_eval_wait_idle_(void) {
+  pthread_mutex_lock(&q_lock);
+  while (outstanding > 0) pthread_cond_wait(&idle_cv, &q_lock);
+  pthread_mutex_unlock(&q_lock);
+  return MLX_OK;
+}

@@ -1,0 +1,204 @@
+/* Engine internals shared across files: the graph node, the op that
+ * produces it, buffers, the primitive table entry and the helpers kernels
+ * use. Names that cross files end in '_'. Not installed. */
+#ifndef MLX_INTERNAL_H
+#define MLX_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "mlx/mlx.h"
+
+/* ---- errors ------------------------------------------------------------ */
+/* Records code and a printf-style message for this thread; returns code. */
+int mlx_error_(int code, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+#define MLX_TRY(expr)          \
+  do {                         \
+    int mlx_try_rc_ = (expr);  \
+    if (mlx_try_rc_) return mlx_try_rc_; \
+  } while (0)
+
+/* ---- buffers ----------------------------------------------------------- */
+typedef struct mlx_buffer_ {
+  atomic_int refcount;
+  void* data;        /* 64-byte aligned */
+  size_t nbytes;     /* bytes asked for */
+  size_t capacity;   /* bytes of the allocator's size class */
+  mlx_device device;
+} mlx_buffer_;
+
+/* A new buffer of nbytes with refcount 1, or NULL with the error set
+ * (MLX_ERROR_MEMORY over the memory limit or when malloc fails). */
+mlx_buffer_* mlx_buffer_alloc_(size_t nbytes);
+void mlx_buffer_retain_(mlx_buffer_* b);
+/* Drops a reference; the last one returns the memory to the cache. */
+void mlx_buffer_release_(mlx_buffer_* b);
+
+/* ---- nodes and ops ----------------------------------------------------- */
+#define MLX_INLINE_NDIM 6
+
+enum {
+  MLX_FLAG_ROW_CONTIG = 1u, /* dense, row-major, starting at the data ptr */
+  MLX_FLAG_COL_CONTIG = 2u, /* dense, column-major */
+  MLX_FLAG_CONTIG = 4u      /* dense in some order (data_size == size) */
+};
+
+typedef struct mlx_op_ mlx_op_;
+
+typedef struct mlx_node_ {
+  atomic_int refcount;
+  mlx_dtype dtype;
+  int ndim;
+  int64_t size;
+  int64_t* shape;   /* ndim entries, fixed at construction */
+  int64_t* strides; /* element strides, valid once evaluated */
+  int64_t shape_inline[MLX_INLINE_NDIM];
+  int64_t strides_inline[MLX_INLINE_NDIM];
+  /* Layout, valid once evaluated. */
+  mlx_buffer_* buf;
+  int64_t offset;    /* elements from buf->data to element 0 */
+  int64_t data_size; /* elements of the buffer this array spans */
+  unsigned flags;
+  /* The op that computes this node; NULL once evaluated. */
+  mlx_op_* _Atomic op;
+  int out_index;
+  mlx_stream stream;
+} mlx_node_;
+
+/* A kernel: computes outs[0..nout) from ins[0..nin). It must give each
+ * output a buffer (mlx_node_alloc_, a view of an input, or a donation) and
+ * its strides/flags. Returns a status with the error set. */
+typedef int (*mlx_kernel_fn_)(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params);
+
+/* One entry of the primitive table. */
+typedef struct mlx_prim_ {
+  const char* name;
+  mlx_kernel_fn_ cpu;
+  mlx_kernel_fn_ gpu; /* NULL: "not implemented on gpu" */
+} mlx_prim_;
+
+struct mlx_op_ {
+  atomic_int refcount; /* one per output node still attached */
+  const mlx_prim_* prim;
+  mlx_stream stream;
+  int ninputs;
+  int noutputs;
+  mlx_node_** inputs;  /* strong references */
+  mlx_node_** outputs; /* weak: cleared when an output node dies */
+  void* lock;          /* pthread mutex guarding outputs (nout > 1 only) */
+  uint64_t visit;      /* evaluation generation that last visited it */
+  size_t params_size;
+  void* params;        /* POD, copied at construction */
+  /* Output descriptors, kept (nout > 1 only) so an output that died before
+   * evaluation can be recomputed into a scratch node. */
+  mlx_dtype* out_dtypes;
+  int* out_ndims;
+  int64_t** out_shapes;
+};
+
+#define MLX_NODE(a) ((mlx_node_*)(a).ctx)
+/* Row-major data pointer of an evaluated node as T*. */
+#define MLX_DATA(n, T) ((T*)((char*)(n)->buf->data + (n)->offset * (int64_t)mlx_dtype_size((n)->dtype)))
+
+/* A fresh unevaluated node with the given dtype and shape (refcount 1), or
+ * NULL with the error set. */
+mlx_node_* mlx_node_new_(mlx_dtype dtype, const int64_t* shape, int ndim);
+void mlx_node_retain_(mlx_node_* n);
+/* Drops a reference. Frees iteratively, so releasing the head of a chain of
+ * 10^6 nodes does not recurse. */
+void mlx_node_release_(mlx_node_* n);
+/* Drops an output node's reference on its op (freeing it, and releasing
+ * its inputs, with the last one). */
+void mlx_op_release_(mlx_op_* op);
+/* Wraps a node in a handle, taking ownership of one reference. */
+static inline mlx_array mlx_wrap_(mlx_node_* n) {
+  mlx_array a = {n};
+  return a;
+}
+
+/* Records an op with nout outputs. params (params_size bytes, POD) are
+ * copied. On success each res[i] gets a new handle (its previous content is
+ * released). inputs are borrowed (the op takes its own references). */
+int mlx_op_record_(
+    mlx_array* res,
+    int nout,
+    const mlx_prim_* prim,
+    const void* params,
+    size_t params_size,
+    mlx_node_* const* inputs,
+    int nin,
+    const mlx_dtype* dtypes,
+    const int64_t* const* shapes,
+    const int* ndims,
+    mlx_stream s);
+/* The single-output form of mlx_op_record_. */
+int mlx_op1_(
+    mlx_array* res,
+    const mlx_prim_* prim,
+    const void* params,
+    size_t params_size,
+    mlx_node_* const* inputs,
+    int nin,
+    mlx_dtype dtype,
+    const int64_t* shape,
+    int ndim,
+    mlx_stream s);
+
+/* Replaces *res by a new handle to n (taking n's reference). */
+void mlx_set_result_(mlx_array* res, mlx_node_* n);
+/* Checks that handles are non-empty; the op name goes into the message. */
+int mlx_check_array_(const mlx_array a, const char* op);
+/* Resolves MLX_DEFAULT_STREAM and checks the device is usable. */
+int mlx_resolve_stream_(mlx_stream* out, mlx_stream s, const char* op);
+/* Evaluates one node (convenience around mlx_eval). */
+int mlx_eval_node_(mlx_node_* n);
+
+/* ---- layout helpers for kernels ---------------------------------------- */
+/* Row-major strides for shape. */
+void mlx_row_strides_(int64_t* strides, const int64_t* shape, int ndim);
+/* Contiguity flags and spanned data size of a layout. */
+unsigned mlx_layout_flags_(const int64_t* shape, const int64_t* strides, int ndim, int64_t* data_size);
+/* Gives out a new row-major buffer of its size. */
+int mlx_node_alloc_(mlx_node_* out);
+/* Makes out a view of in's buffer with the given layout (offset in
+ * elements from in's buffer start). */
+void mlx_node_set_view_(mlx_node_* out, const mlx_node_* in, int64_t offset, const int64_t* strides);
+/* Gives out in's buffer when in may be donated (same itemsize, row
+ * contiguous, referenced only by the running op), else a new buffer.
+ * Returns 1 through *donated when the buffer was donated. */
+int mlx_node_donate_or_alloc_(mlx_node_* out, mlx_node_* in, int* donated);
+/* Element count of a shape with overflow checks: -1 and error on overflow
+ * or a negative dim. */
+int mlx_shape_size_(int64_t* size, const int64_t* shape, int ndim, const char* op);
+/* Normalizes a possibly negative axis for ndim dims; error if out of range. */
+int mlx_normalize_axis_(int* axis, int ndim, const char* op);
+/* The broadcast shape of a and b into out (capacity max(andim, bndim)). */
+int mlx_broadcast_shape_(int64_t* out, int* out_ndim, const int64_t* a, int andim, const int64_t* b, int bndim, const char* op);
+
+/* Converts n elements of a strided source into a row-major destination of
+ * another dtype (src_strides in elements; shape/ndim describe both). */
+void mlx_copy_cast_(
+    void* dst,
+    mlx_dtype dst_dtype,
+    const void* src,
+    mlx_dtype src_dtype,
+    const int64_t* shape,
+    const int64_t* src_strides,
+    int ndim);
+/* Evaluated node -> row-major dense copy in dst (dtype dst_dtype). */
+void mlx_node_copy_to_(void* dst, mlx_dtype dst_dtype, const mlx_node_* n);
+
+/* ---- CPU thread pool ---------------------------------------------------- */
+typedef void (*mlx_range_fn_)(void* ctx, int64_t begin, int64_t end);
+/* Runs fn over [0, n) split in chunks of at least grain on the pool (the
+ * calling thread takes part). Small n runs inline. */
+void mlx_parallel_for_(int64_t n, int64_t grain, mlx_range_fn_ fn, void* ctx);
+
+/* ---- devices ----------------------------------------------------------- */
+/* Checks the device exists; error MLX_ERROR_DEVICE with the reason. */
+int mlx_check_device_(mlx_device d, const char* op);
+/* Waits until no asynchronous evaluation is queued or running. */
+int mlx_eval_wait_idle_(void);
+
+#endif

@@ -1,0 +1,27 @@
+/* astype, contiguous, stop_gradient: ops that copy or pass through. */
+#include "../cpu/kernels.h"
+
+static const mlx_prim_ prim_astype = {"astype", mlx_cpu_copy_, NULL};
+static const mlx_prim_ prim_contiguous = {"contiguous", mlx_cpu_copy_, NULL};
+static const mlx_prim_ prim_stop_gradient = {"stop_gradient", mlx_cpu_copy_, NULL};
+
+int mlx_astype(mlx_array* res, const mlx_array a, mlx_dtype dtype, const mlx_stream s) {
+  MLX_TRY(mlx_check_array_(a, "astype"));
+  if ((unsigned)dtype >= MLX_NUM_DTYPES) return mlx_error_(MLX_ERROR_DTYPE, "[astype] invalid dtype %d", (int)dtype);
+  mlx_node_* in = MLX_NODE(a);
+  if (in->dtype == dtype) return mlx_array_set(res, a);
+  return mlx_op1_(res, &prim_astype, NULL, 0, &in, 1, dtype, in->shape, in->ndim, s);
+}
+
+int mlx_contiguous(mlx_array* res, const mlx_array a, int allow_col_major, const mlx_stream s) {
+  (void)allow_col_major;
+  MLX_TRY(mlx_check_array_(a, "contiguous"));
+  mlx_node_* in = MLX_NODE(a);
+  return mlx_op1_(res, &prim_contiguous, NULL, 0, &in, 1, in->dtype, in->shape, in->ndim, s);
+}
+
+int mlx_stop_gradient(mlx_array* res, const mlx_array a, const mlx_stream s) {
+  MLX_TRY(mlx_check_array_(a, "stop_gradient"));
+  mlx_node_* in = MLX_NODE(a);
+  return mlx_op1_(res, &prim_stop_gradient, NULL, 0, &in, 1, in->dtype, in->shape, in->ndim, s);
+}
