@@ -117,6 +117,7 @@ TEST(deep_chain_no_stack_overflow) {
   CHECK_OK(mlx_array_item_float64(&x, a));
   CHECK(x == 7.0);
   mlx_array_free(a);
+  a = mlx_array_new();
   /* An unevaluated chain freed without evaluation. */
   CHECK_OK(mlx_array_new_float(&a, 1.0, MLX_FLOAT32));
   for (int i = 0; i < 1000000; i++) {
@@ -177,7 +178,62 @@ TEST(devices) {
   mlx_array_free(b);
 }
 
+#include <pthread.h>
+
+/* Each thread builds its own chain over a shared input and evaluates it,
+ * while the others do the same: results must be exact. */
+static void* thread_body(void* arg) {
+  mlx_array shared = *(mlx_array*)arg;
+  long ok = 1;
+  for (int round = 0; round < 50; round++) {
+    mlx_array a = mlx_array_new();
+    mlx_array_set(&a, shared);
+    for (int i = 0; i < 200; i++) {
+      mlx_array b = mlx_array_new();
+      if (mlx_astype(&b, a, (i & 1) ? MLX_FLOAT32 : MLX_FLOAT64, S)) ok = 0;
+      mlx_array_free(a);
+      a = b;
+    }
+    double v[4];
+    if (read_f64(v, 4, a) != 4 || v[0] != 1 || v[3] != 4) ok = 0;
+    mlx_array_free(a);
+  }
+  return (void*)ok;
+}
+
+TEST(threads_build_and_eval_concurrently) {
+  float v[4] = {1, 2, 3, 4};
+  int64_t shape[1] = {4};
+  mlx_array shared = arr_f32(v, shape, 1);
+  pthread_t t[4];
+  for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, thread_body, &shared);
+  for (int i = 0; i < 4; i++) {
+    void* ok;
+    pthread_join(t[i], &ok);
+    CHECK(ok == (void*)1);
+  }
+  mlx_array_free(shared);
+}
+
+TEST(cancelled_eval_leaves_arrays_unevaluated) {
+  float v[2] = {1, 2};
+  int64_t shape[1] = {2};
+  mlx_array a = arr_f32(v, shape, 1), b = mlx_array_new();
+  CHECK_OK(mlx_astype(&b, a, MLX_INT32, S));
+  volatile int cancel = 1;
+  CHECK_ERR(mlx_eval_cancellable(&b, 1, &cancel), MLX_ERROR_INTERRUPTED);
+  CHECK(!mlx_array_is_evaluated(b));
+  cancel = 0;
+  CHECK_OK(mlx_eval_cancellable(&b, 1, &cancel));
+  double e[2] = {1, 2};
+  CHECK_VALUES(b, e, 2, 0);
+  mlx_array_free(a);
+  mlx_array_free(b);
+}
+
 int main(void) {
+  RUN(threads_build_and_eval_concurrently);
+  RUN(cancelled_eval_leaves_arrays_unevaluated);
   RUN(dtype_promotion);
   RUN(create_and_read);
   RUN(astype_all_pairs);
