@@ -11,10 +11,19 @@
 #define ST_BOOL(v) ((uint8_t)((v) != 0))
 #define ST_BF16(v) mlx_f32_to_bf16((float)RE(v))
 #define ST_C64(v) ((mlx_c64)(v))
-#define ST_U8(v) ((uint8_t)RE(v))
-#define ST_U16(v) ((uint16_t)RE(v))
-#define ST_U32(v) ((uint32_t)RE(v))
-#define ST_U64(v) ((uint64_t)RE(v))
+/* Floating to unsigned goes through int64 so negative values wrap as they
+ * do in upstream MLX on x86 (a direct cast is undefined and saturates with
+ * AVX-512). */
+static inline uint64_t f64_to_u64(double x) {
+  return x < 0 ? (uint64_t)(int64_t)x : (uint64_t)x;
+}
+#define FTOU(T, v) \
+  _Generic((v), float: (T)(int64_t)(v), double: (T)(int64_t)(v), mlx_f16: (T)(int64_t)(v), default: (T)(v))
+#define ST_U8(v) FTOU(uint8_t, RE(v))
+#define ST_U16(v) FTOU(uint16_t, RE(v))
+#define ST_U32(v) FTOU(uint32_t, RE(v))
+#define ST_U64(v) \
+  _Generic((RE(v)), float: f64_to_u64(RE(v)), double: f64_to_u64(RE(v)), mlx_f16: f64_to_u64(RE(v)), default: (uint64_t)RE(v))
 #define ST_I8(v) ((int8_t)RE(v))
 #define ST_I16(v) ((int16_t)RE(v))
 #define ST_I32(v) ((int32_t)RE(v))
