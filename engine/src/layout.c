@@ -77,10 +77,38 @@ unsigned mlx_layout_flags_(const int64_t* shape, const int64_t* strides, int ndi
   else
     for (int i = 0; i < ndim; i++) span += (shape[i] - 1) * (strides[i] < 0 ? -strides[i] : strides[i]);
   *data_size = span;
+  /* Dense in some order: the non-unit dims, sorted by stride, tile the
+   * span exactly. span == size alone is not enough: a broadcast dim next
+   * to a gap (shape (2,2), strides (0,3)) spans 4 elements too. Zero and
+   * negative strides never count as dense: kernels read data_size
+   * elements forward from the data pointer. */
+  int dense = 1;
+  if (size > 0) {
+    /* A non-empty array has at most 63 dims of size >= 2. */
+    int nz = 0;
+    int64_t ds[64], dn[64];
+    for (int i = 0; i < ndim && dense; i++) {
+      if (shape[i] == 1) continue;
+      if (strides[i] <= 0) dense = 0;
+      int k = nz++;
+      while (k > 0 && ds[k - 1] > strides[i]) {
+        ds[k] = ds[k - 1];
+        dn[k] = dn[k - 1];
+        k--;
+      }
+      ds[k] = strides[i];
+      dn[k] = shape[i];
+    }
+    int64_t want = 1;
+    for (int k = 0; k < nz && dense; k++) {
+      if (ds[k] != want) dense = 0;
+      want *= dn[k];
+    }
+  }
   unsigned f = 0;
   if (row) f |= MLX_FLAG_ROW_CONTIG;
   if (col) f |= MLX_FLAG_COL_CONTIG;
-  if (span == size) f |= MLX_FLAG_CONTIG;
+  if (dense) f |= MLX_FLAG_CONTIG;
   return f;
 }
 
