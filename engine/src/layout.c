@@ -113,7 +113,11 @@ unsigned mlx_layout_flags_(const int64_t* shape, const int64_t* strides, int ndi
 }
 
 int mlx_node_alloc_(mlx_node_* out) {
-  size_t nbytes = (size_t)out->size * mlx_dtype_size(out->dtype);
+  size_t item = mlx_dtype_size(out->dtype);
+  if ((uint64_t)out->size > SIZE_MAX / item)
+    return mlx_error_(MLX_ERROR_MEMORY, "[malloc] an array of %lld elements of %zu bytes is too large",
+                      (long long)out->size, item);
+  size_t nbytes = (size_t)out->size * item;
   mlx_buffer_* b = mlx_buffer_alloc_(nbytes);
   if (!b) return mlx_last_error_code();
   if (out->buf) mlx_buffer_release_(out->buf);

@@ -23,11 +23,14 @@ int mlx_random_split(mlx_array* res_1, mlx_array* res_2, const mlx_array key, co
 int mlx_random_bits(mlx_array* res, const int64_t* shape, int ndim, int width, const mlx_array key, const mlx_stream s);
 /* Uniform in [low, high) broadcast to shape; dtype floating. */
 int mlx_random_uniform(mlx_array* res, const mlx_array low, const mlx_array high, const int64_t* shape, int ndim, mlx_dtype dtype, const mlx_array key, const mlx_stream s);
-/* Normal with mean loc and standard deviation scale. */
-int mlx_random_normal(mlx_array* res, const int64_t* shape, int ndim, mlx_dtype dtype, float loc, float scale, const mlx_array key, const mlx_stream s);
+/* Normal with mean loc and standard deviation scale; dtype floating or
+ * complex64. loc and scale are doubles, as Python's floats are: a float64
+ * result keeps them exact, other dtypes round them through float32. */
+int mlx_random_normal(mlx_array* res, const int64_t* shape, int ndim, mlx_dtype dtype, double loc, double scale, const mlx_array key, const mlx_stream s);
 /* Integers in [low, high). */
 int mlx_random_randint(mlx_array* res, const mlx_array low, const mlx_array high, const int64_t* shape, int ndim, mlx_dtype dtype, const mlx_array key, const mlx_stream s);
-/* Booleans that are true with probability p (broadcast to shape). */
+/* Booleans that are true with probability p (floating; broadcast to
+ * shape). Pass p's own shape for upstream's default. */
 int mlx_random_bernoulli(mlx_array* res, const mlx_array p, const int64_t* shape, int ndim, const mlx_array key, const mlx_stream s);
 
 #ifdef __cplusplus

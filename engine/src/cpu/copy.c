@@ -28,7 +28,9 @@ static inline uint64_t f64_to_u64(double x) {
 #define ST_I16(v) ((int16_t)RE(v))
 #define ST_I32(v) ((int32_t)RE(v))
 #define ST_I64(v) ((int64_t)RE(v))
-#define ST_F16(v) ((mlx_f16)RE(v))
+/* To float16 through float32, as upstream MLX converts (a direct double to
+ * half conversion rounds differently in tie cases). */
+#define ST_F16(v) ((mlx_f16)(float)RE(v))
 #define ST_F32(v) ((float)RE(v))
 #define ST_F64(v) ((double)RE(v))
 
