@@ -36,6 +36,7 @@ int mlx_array_new_data(mlx_array* res, const void* data, const int64_t* shape, i
   }
   if (n->size && data) memcpy(n->buf->data, data, (size_t)n->size * item);
   n->stream = mlx_default_stream_now();
+  atomic_store(&n->evaluated, 1);
   mlx_set_result_(res, n);
   return MLX_OK;
 }
@@ -50,6 +51,7 @@ static int new_scalar(mlx_array* res, const void* v, mlx_dtype src, mlx_dtype dt
   }
   mlx_copy_cast_(n->buf->data, dtype, v, src, NULL, NULL, 0);
   n->stream = mlx_default_stream_now();
+  atomic_store(&n->evaluated, 1);
   mlx_set_result_(res, n);
   return MLX_OK;
 }
@@ -117,7 +119,7 @@ size_t mlx_array_nbytes(const mlx_array a) {
 }
 
 int mlx_array_is_evaluated(const mlx_array a) {
-  return a.ctx && atomic_load(&MLX_NODE(a)->op) == NULL;
+  return a.ctx && mlx_node_evaluated_(MLX_NODE(a));
 }
 
 const int64_t* mlx_array_strides(const mlx_array a) {

@@ -39,6 +39,7 @@ static int build_tape(vec* tape, mlx_node_* const* roots, size_t nroots, uint64_
   vec stack = {0};
   int rc = MLX_OK;
   for (size_t r = 0; r < nroots && rc == MLX_OK; r++) {
+    if (mlx_node_evaluated_(roots[r])) continue;
     mlx_op_* op = atomic_load(&roots[r]->op);
     if (!op || op->visit == gen) continue;
     op->visit = gen;
@@ -48,7 +49,7 @@ static int build_tape(vec* tape, mlx_node_* const* roots, size_t nroots, uint64_
       frame* top = (frame*)stack.items + (stack.n - 1);
       if (top->next < top->op->ninputs) {
         mlx_node_* in = top->op->inputs[top->next++];
-        mlx_op_* iop = atomic_load(&in->op);
+        mlx_op_* iop = mlx_node_evaluated_(in) ? NULL : atomic_load(&in->op);
         if (iop && iop->visit != gen) {
           iop->visit = gen;
           frame g = {iop, 0};
@@ -121,9 +122,12 @@ static int run_op(mlx_op_* op) {
     return rc;
   }
   /* Detach: each live output drops its op reference; the last one frees
-   * the op and with it the references to the inputs. */
+   * the op and with it the references to the inputs. Tracers keep their
+   * graph for the transform that is tracing them. */
   for (int i = 0; i < nout; i++) {
-    if (!scratch[i]) {
+    if (scratch[i]) continue;
+    atomic_store_explicit(&outs[i]->evaluated, 1, memory_order_release);
+    if (!outs[i]->tracer) {
       atomic_store(&outs[i]->op, NULL);
       mlx_op_release_(op);
     }
@@ -135,7 +139,7 @@ static int run_op(mlx_op_* op) {
 static int eval_nodes(mlx_node_* const* nodes, size_t n, const volatile int* cancel) {
   int pending = 0;
   for (size_t i = 0; i < n; i++)
-    if (atomic_load(&nodes[i]->op)) pending = 1;
+    if (!mlx_node_evaluated_(nodes[i])) pending = 1;
   if (!pending) return MLX_OK;
   pthread_mutex_lock(&eval_lock);
   uint64_t gen = ++generation;

@@ -60,9 +60,13 @@ typedef struct mlx_node_ {
   int64_t offset;    /* elements from buf->data to element 0 */
   int64_t data_size; /* elements of the buffer this array spans */
   unsigned flags;
-  /* The op that computes this node; NULL once evaluated. */
+  /* The op that computes this node. Dropped once evaluated, except for
+   * tracer nodes (inside a transform), whose graph the transform still
+   * needs. */
   mlx_op_* _Atomic op;
+  atomic_int evaluated; /* 1 once buf and layout are set */
   int out_index;
+  unsigned char tracer; /* derived from a transform's traced inputs */
   mlx_stream stream;
 } mlx_node_;
 
@@ -168,6 +172,10 @@ void mlx_node_set_view_(mlx_node_* out, const mlx_node_* in, int64_t offset, con
  * contiguous, referenced only by the running op), else a new buffer.
  * Returns 1 through *donated when the buffer was donated. */
 int mlx_node_donate_or_alloc_(mlx_node_* out, mlx_node_* in, int* donated);
+/* 1 once the node has been computed. */
+static inline int mlx_node_evaluated_(const mlx_node_* n) {
+  return atomic_load_explicit(&n->evaluated, memory_order_acquire);
+}
 /* Element count of a shape with overflow checks: -1 and error on overflow
  * or a negative dim. */
 int mlx_shape_size_(int64_t* size, const int64_t* shape, int ndim, const char* op);

@@ -186,15 +186,18 @@ int mlx_op_record_(
       return rc;
     }
   }
+  unsigned char tracer = 0;
   for (int i = 0; i < nin; i++) {
     mlx_node_retain_(inputs[i]);
     op->inputs[i] = inputs[i];
+    tracer |= inputs[i]->tracer;
   }
   atomic_init(&op->refcount, nout);
   for (int i = 0; i < nout; i++) {
     outs[i]->op = op;
     outs[i]->out_index = i;
     outs[i]->stream = stream;
+    outs[i]->tracer = tracer;
     op->outputs[i] = outs[i];
   }
   for (int i = 0; i < nout; i++) mlx_set_result_(&res[i], outs[i]);
