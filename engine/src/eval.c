@@ -127,7 +127,7 @@ static int run_op(mlx_op_* op) {
   for (int i = 0; i < nout; i++) {
     if (scratch[i]) continue;
     atomic_store_explicit(&outs[i]->evaluated, 1, memory_order_release);
-    if (!outs[i]->tracer) {
+    if (!mlx_keeps_graph_(outs[i])) {
       atomic_store(&outs[i]->op, NULL);
       mlx_op_release_(op);
     }

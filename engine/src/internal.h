@@ -75,12 +75,50 @@ typedef struct mlx_node_ {
  * its strides/flags. Returns a status with the error set. */
 typedef int (*mlx_kernel_fn_)(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params);
 
-/* One entry of the primitive table. */
+/* Transform rules of a primitive. Arrays passed in are borrowed handles to
+ * the op's nodes; results are new handles the rule writes (an empty handle
+ * in a vjp/jvp result means "zero"). s is the op's stream.
+ *
+ * vjp: in_cots[k] = cotangent of inputs[argnums[k]], given cots[i] for
+ *      each output (never empty: the driver fills zeros).
+ * jvp: out_tans[i] = tangent of output i, given tangents[k] of
+ *      inputs[argnums[k]] (inputs not listed have zero tangent).
+ * vmap: outs[i] and out_axes[i] for batched inputs; in_axes[k] is the
+ *      batch axis of inputs[k] or -1 when it is not batched. */
+typedef int (*mlx_vjp_rule_)(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                             const mlx_array* outputs, int nout, const mlx_array* cots, const void* params,
+                             mlx_stream s);
+typedef int (*mlx_jvp_rule_)(mlx_array* out_tans, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                             const mlx_array* outputs, int nout, const mlx_array* tangents, const void* params,
+                             mlx_stream s);
+typedef int (*mlx_vmap_rule_)(mlx_array* outs, int* out_axes, const mlx_array* inputs, const int* in_axes, int nin,
+                              int nout, const void* params, mlx_stream s);
+
+/* One entry of the primitive table: name, kernels per device, and the
+ * transform rules (NULL: the transform fails with a clear error). */
 typedef struct mlx_prim_ {
   const char* name;
   mlx_kernel_fn_ cpu;
   mlx_kernel_fn_ gpu; /* NULL: "not implemented on gpu" */
+  mlx_vjp_rule_ vjp;
+  mlx_jvp_rule_ jvp;
+  mlx_vmap_rule_ vmap;
 } mlx_prim_;
+
+/* Shared rules for primitives that are not differentiable (comparisons,
+ * argmax, integer results, random bits): zero cotangents and tangents, as
+ * upstream MLX gives. */
+int mlx_vjp_zero_(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                  const mlx_array* outputs, int nout, const mlx_array* cots, const void* params, mlx_stream s);
+int mlx_jvp_zero_(mlx_array* out_tans, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                  const mlx_array* outputs, int nout, const mlx_array* tangents, const void* params, mlx_stream s);
+
+/* Nesting depth of transforms being traced (any thread). While non-zero,
+ * tracer nodes keep their graph after evaluation and are never donated. */
+extern atomic_int mlx_tracing_depth_;
+static inline int mlx_keeps_graph_(const mlx_node_* n) {
+  return n->tracer && atomic_load_explicit(&mlx_tracing_depth_, memory_order_relaxed) > 0;
+}
 
 struct mlx_op_ {
   atomic_int refcount; /* one per output node still attached */
@@ -196,6 +234,10 @@ void mlx_copy_cast_(
     int ndim);
 /* Evaluated node -> row-major dense copy in dst (dtype dst_dtype). */
 void mlx_node_copy_to_(void* dst, mlx_dtype dst_dtype, const mlx_node_* n);
+
+/* ---- transforms -------------------------------------------------------- */
+/* Borrowed node i of a list (no bounds check). */
+mlx_node_* mlx_vector_node_(const mlx_vector_array v, size_t i);
 
 /* ---- CPU thread pool ---------------------------------------------------- */
 typedef void (*mlx_range_fn_)(void* ctx, int64_t begin, int64_t end);

@@ -144,7 +144,7 @@ void mlx_node_set_view_(mlx_node_* out, const mlx_node_* in, int64_t offset, con
 
 int mlx_node_donate_or_alloc_(mlx_node_* out, mlx_node_* in, int* donated) {
   *donated = 0;
-  if (in->buf && !in->tracer && atomic_load(&in->refcount) == 1 && atomic_load(&in->buf->refcount) == 1 &&
+  if (in->buf && !mlx_keeps_graph_(in) && atomic_load(&in->refcount) == 1 && atomic_load(&in->buf->refcount) == 1 &&
       (in->flags & MLX_FLAG_ROW_CONTIG) && in->size == out->size && in->offset == 0 &&
       mlx_dtype_size(in->dtype) == mlx_dtype_size(out->dtype) && in->buf->device.type == MLX_CPU) {
     mlx_buffer_retain_(in->buf);

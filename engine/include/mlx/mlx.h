@@ -28,6 +28,7 @@
 #include "mlx/ops.h"
 #include "mlx/random.h"
 #include "mlx/io.h"
+#include "mlx/transforms.h"
 
 #define MLX_ENGINE_VERSION "0.1.0"
 

@@ -4,7 +4,7 @@
  * with zero strides, so the recorded inputs keep their own shapes. */
 #include "../cpu/elementwise.h"
 
-static const mlx_prim_ prim_where = {"where", mlx_cpu_select_, NULL};
+static const mlx_prim_ prim_where = {.name = "where", .cpu = mlx_cpu_select_};
 
 /* Records op over inputs cast to dtype `in`, with output dtype out and
  * the broadcast shape of all inputs. */
@@ -48,7 +48,7 @@ static int check2(const mlx_array a, const mlx_array b, const char* name) {
   return mlx_check_array_(b, name);
 }
 
-#define PRIM(NAME) static const mlx_prim_ prim_##NAME = {#NAME, mlx_cpu_binary_, NULL};
+#define PRIM(NAME) static const mlx_prim_ prim_##NAME = {.name = #NAME, .cpu = mlx_cpu_binary_};
 
 /* Arithmetic in the promoted dtype. */
 #define ARITH_OP(NAME, OP)                                                                   \

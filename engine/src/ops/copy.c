@@ -1,9 +1,9 @@
 /* astype, contiguous, stop_gradient: ops that copy or pass through. */
 #include "../cpu/kernels.h"
 
-static const mlx_prim_ prim_astype = {"astype", mlx_cpu_copy_, NULL};
-static const mlx_prim_ prim_contiguous = {"contiguous", mlx_cpu_copy_, NULL};
-static const mlx_prim_ prim_stop_gradient = {"stop_gradient", mlx_cpu_copy_, NULL};
+static const mlx_prim_ prim_astype = {.name = "astype", .cpu = mlx_cpu_copy_};
+static const mlx_prim_ prim_contiguous = {.name = "contiguous", .cpu = mlx_cpu_copy_};
+static const mlx_prim_ prim_stop_gradient = {.name = "stop_gradient", .cpu = mlx_cpu_copy_};
 
 int mlx_astype(mlx_array* res, const mlx_array a, mlx_dtype dtype, const mlx_stream s) {
   MLX_TRY(mlx_check_array_(a, "astype"));

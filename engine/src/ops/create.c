@@ -8,13 +8,13 @@
 
 #include "../cpu/create.h"
 
-static const mlx_prim_ prim_full = {"full", mlx_cpu_full_, NULL};
-static const mlx_prim_ prim_arange = {"arange", mlx_cpu_arange_, NULL};
-static const mlx_prim_ prim_linspace = {"linspace", mlx_cpu_linspace_, NULL};
-static const mlx_prim_ prim_eye = {"eye", mlx_cpu_eye_, NULL};
-static const mlx_prim_ prim_tri = {"tri", mlx_cpu_tri_, NULL};
-static const mlx_prim_ prim_tril = {"tril", mlx_cpu_tril_triu_, NULL};
-static const mlx_prim_ prim_triu = {"triu", mlx_cpu_tril_triu_, NULL};
+static const mlx_prim_ prim_full = {.name = "full", .cpu = mlx_cpu_full_};
+static const mlx_prim_ prim_arange = {.name = "arange", .cpu = mlx_cpu_arange_};
+static const mlx_prim_ prim_linspace = {.name = "linspace", .cpu = mlx_cpu_linspace_};
+static const mlx_prim_ prim_eye = {.name = "eye", .cpu = mlx_cpu_eye_};
+static const mlx_prim_ prim_tri = {.name = "tri", .cpu = mlx_cpu_tri_};
+static const mlx_prim_ prim_tril = {.name = "tril", .cpu = mlx_cpu_tril_triu_};
+static const mlx_prim_ prim_triu = {.name = "triu", .cpu = mlx_cpu_tril_triu_};
 
 static int check_dtype(mlx_dtype dtype, const char* op) {
   if ((unsigned)dtype >= MLX_NUM_DTYPES) return mlx_error_(MLX_ERROR_DTYPE, "[%s] invalid dtype %d", op, (int)dtype);

@@ -7,8 +7,8 @@
 
 #include "../cpu/shape.h"
 
-static const mlx_prim_ prim_concatenate = {"concatenate", mlx_cpu_concatenate_, NULL};
-static const mlx_prim_ prim_pad = {"pad", mlx_cpu_pad_, NULL};
+static const mlx_prim_ prim_concatenate = {.name = "concatenate", .cpu = mlx_cpu_concatenate_};
+static const mlx_prim_ prim_pad = {.name = "pad", .cpu = mlx_cpu_pad_};
 
 /* Inputs of another dtype than the promoted one are cast first (astype
  * nodes), so the kernel only moves bytes. */

@@ -9,7 +9,7 @@
 
 #include "../cpu/create.h"
 
-static const mlx_prim_ prim_matmul = {"matmul", mlx_cpu_matmul_, NULL};
+static const mlx_prim_ prim_matmul = {.name = "matmul", .cpu = mlx_cpu_matmul_};
 
 /* "(2,3)" into buf. */
 static const char* shape_str(char* buf, size_t cap, const int64_t* shape, int ndim) {

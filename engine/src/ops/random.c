@@ -18,8 +18,8 @@
 
 #include "../cpu/random.h"
 
-static const mlx_prim_ prim_bits = {"random_bits", mlx_cpu_random_bits_, NULL};
-static const mlx_prim_ prim_split = {"random_split", mlx_cpu_random_split_, NULL};
+static const mlx_prim_ prim_bits = {.name = "random_bits", .cpu = mlx_cpu_random_bits_};
+static const mlx_prim_ prim_split = {.name = "random_split", .cpu = mlx_cpu_random_split_};
 
 /* ---- the global key sequence -------------------------------------------- */
 
@@ -149,7 +149,7 @@ int mlx_random_split(mlx_array* res_1, mlx_array* res_2, const mlx_array key, co
 
 /* ---- distributions ------------------------------------------------------- */
 
-static const mlx_prim_ prim_complex_pairs = {"random_complex_pairs", mlx_cpu_random_complex_pairs_, NULL};
+static const mlx_prim_ prim_complex_pairs = {.name = "random_complex_pairs", .cpu = mlx_cpu_random_complex_pairs_};
 
 /* Temporaries of a composite op, freed together on every path. */
 #define NTMP 12

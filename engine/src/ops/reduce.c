@@ -22,19 +22,19 @@
 
 #include "../cpu/reduce.h"
 
-static const mlx_prim_ prim_sum = {"sum", mlx_cpu_reduce_, NULL};
-static const mlx_prim_ prim_prod = {"prod", mlx_cpu_reduce_, NULL};
-static const mlx_prim_ prim_max = {"max", mlx_cpu_reduce_, NULL};
-static const mlx_prim_ prim_min = {"min", mlx_cpu_reduce_, NULL};
-static const mlx_prim_ prim_all = {"all", mlx_cpu_reduce_, NULL};
-static const mlx_prim_ prim_any = {"any", mlx_cpu_reduce_, NULL};
-static const mlx_prim_ prim_mean = {"mean", mlx_cpu_reduce_, NULL};
-static const mlx_prim_ prim_var = {"var", mlx_cpu_var_, NULL};
-static const mlx_prim_ prim_std = {"std", mlx_cpu_std_, NULL};
-static const mlx_prim_ prim_logsumexp = {"logsumexp", mlx_cpu_logsumexp_, NULL};
-static const mlx_prim_ prim_softmax = {"softmax", mlx_cpu_softmax_, NULL};
-static const mlx_prim_ prim_argmax = {"argmax", mlx_cpu_argreduce_, NULL};
-static const mlx_prim_ prim_argmin = {"argmin", mlx_cpu_argreduce_, NULL};
+static const mlx_prim_ prim_sum = {.name = "sum", .cpu = mlx_cpu_reduce_};
+static const mlx_prim_ prim_prod = {.name = "prod", .cpu = mlx_cpu_reduce_};
+static const mlx_prim_ prim_max = {.name = "max", .cpu = mlx_cpu_reduce_};
+static const mlx_prim_ prim_min = {.name = "min", .cpu = mlx_cpu_reduce_};
+static const mlx_prim_ prim_all = {.name = "all", .cpu = mlx_cpu_reduce_};
+static const mlx_prim_ prim_any = {.name = "any", .cpu = mlx_cpu_reduce_};
+static const mlx_prim_ prim_mean = {.name = "mean", .cpu = mlx_cpu_reduce_};
+static const mlx_prim_ prim_var = {.name = "var", .cpu = mlx_cpu_var_};
+static const mlx_prim_ prim_std = {.name = "std", .cpu = mlx_cpu_std_};
+static const mlx_prim_ prim_logsumexp = {.name = "logsumexp", .cpu = mlx_cpu_logsumexp_};
+static const mlx_prim_ prim_softmax = {.name = "softmax", .cpu = mlx_cpu_softmax_};
+static const mlx_prim_ prim_argmax = {.name = "argmax", .cpu = mlx_cpu_argreduce_};
+static const mlx_prim_ prim_argmin = {.name = "argmin", .cpu = mlx_cpu_argreduce_};
 
 /* Marks the reduced axes in flags (ndim entries): every axis must be in
  * range, then none may repeat (the order of upstream's checks). */

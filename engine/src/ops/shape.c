@@ -11,11 +11,11 @@
 
 #include "../cpu/shape.h"
 
-static const mlx_prim_ prim_reshape = {"reshape", mlx_cpu_reshape_, NULL};
-static const mlx_prim_ prim_transpose = {"transpose", mlx_cpu_transpose_, NULL};
-static const mlx_prim_ prim_broadcast = {"broadcast_to", mlx_cpu_broadcast_, NULL};
-static const mlx_prim_ prim_slice = {"slice", mlx_cpu_slice_, NULL};
-static const mlx_prim_ prim_split = {"split", mlx_cpu_split_, NULL};
+static const mlx_prim_ prim_reshape = {.name = "reshape", .cpu = mlx_cpu_reshape_};
+static const mlx_prim_ prim_transpose = {.name = "transpose", .cpu = mlx_cpu_transpose_};
+static const mlx_prim_ prim_broadcast = {.name = "broadcast_to", .cpu = mlx_cpu_broadcast_};
+static const mlx_prim_ prim_slice = {.name = "slice", .cpu = mlx_cpu_slice_};
+static const mlx_prim_ prim_split = {.name = "split", .cpu = mlx_cpu_split_};
 
 const char* mlx_shape_str_(char* buf, size_t cap, const int64_t* shape, int ndim) {
   size_t p = (size_t)snprintf(buf, cap, "(");

@@ -27,7 +27,7 @@ static int unsupported(const char* op, mlx_dtype t) {
   return mlx_error_(MLX_ERROR_DTYPE, "[%s] not supported for %s", op, mlx_dtype_name(t));
 }
 
-#define PRIM(NAME) static const mlx_prim_ prim_##NAME = {#NAME, mlx_cpu_unary_, NULL};
+#define PRIM(NAME) static const mlx_prim_ prim_##NAME = {.name = #NAME, .cpu = mlx_cpu_unary_};
 
 /* Ops computed in at least float32, same dtype out. COMPLEX: whether
  * upstream accepts complex64. */
