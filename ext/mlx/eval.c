@@ -1,0 +1,165 @@
+/* Evaluation with the GVL released.
+ *
+ * mlx_eval_cancellable runs without the GVL (rb_nogvl), so other Ruby
+ * threads go on while the engine computes. The unblocking function (called
+ * by Ruby on Ctrl-C, Thread#raise, Thread#kill) sets the cancel flag, and
+ * the engine stops between ops with MLX_ERROR_INTERRUPTED. Back under the GVL the
+ * pending interrupt is processed: it raises (Interrupt, the Thread#raise
+ * exception), or, when a trap handler just ran, evaluation resumes. */
+#include <ruby/thread.h>
+#include <stdlib.h>
+
+#include "mlx_ext.h"
+
+typedef struct {
+  const mlx_array* arrays;
+  size_t n;
+  volatile int cancel;
+  int rc;
+} eval_job;
+
+static void* eval_nogvl(void* ptr) {
+  eval_job* job = ptr;
+  job->rc = mlx_eval_cancellable(job->arrays, job->n, &job->cancel);
+  return NULL;
+}
+
+static void eval_ubf(void* ptr) {
+  ((eval_job*)ptr)->cancel = 1;
+}
+
+static VALUE check_ints(VALUE unused) {
+  rb_thread_check_ints();
+  return Qnil;
+}
+
+static void release_all(mlx_array* own, size_t n, mlx_array* small) {
+  for (size_t i = 0; i < n; i++) mlx_array_free(own[i]);
+  if (own != small) free(own);
+}
+
+/* Before evaluating a graph built from Ruby, collect the young Ruby
+ * objects: the wrappers of intermediate arrays that the program already
+ * dropped (`x = x * 2 + 1` leaves one per op) still hold their nodes, so
+ * without this every intermediate would keep its buffer after evaluation
+ * (gigabytes for a long chain) and no buffer could be donated. Python's
+ * reference counting frees them before evaluation; a minor GC, run only
+ * when enough arrays were wrapped since the last collection, does the same
+ * here for a fraction of a millisecond. */
+#define GC_BEFORE_EVAL_AFTER 128
+
+static void collect_dead_wrappers(void) {
+  static size_t last_gc_count;
+  static VALUE opts = Qfalse;
+  size_t count = rb_gc_count();
+  if (count != last_gc_count) {
+    /* Ruby collected on its own since we last looked. */
+    last_gc_count = count;
+    mlxrb_arrays_since_gc = 0;
+    return;
+  }
+  if (mlxrb_arrays_since_gc < GC_BEFORE_EVAL_AFTER) return;
+  if (opts == Qfalse) {
+    opts = rb_hash_new();
+    rb_hash_aset(opts, ID2SYM(rb_intern("full_mark")), Qfalse);
+    rb_hash_aset(opts, ID2SYM(rb_intern("immediate_sweep")), Qtrue);
+    rb_obj_freeze(opts);
+    rb_gc_register_mark_object(opts);
+  }
+  rb_funcallv_kw(rb_mGC, rb_intern("start"), 1, &opts, RB_PASS_KEYWORDS);
+  last_gc_count = rb_gc_count();
+  mlxrb_arrays_since_gc = 0;
+}
+
+void mlxrb_eval_handles(const mlx_array* arrays, size_t n) {
+  if (n == 0) return;
+  collect_dead_wrappers();
+  /* Own references for the duration: while the GVL is released another
+   * thread may drop the Ruby objects that hold the caller's handles. */
+  mlx_array small[8];
+  mlx_array* own = n <= 8 ? small : malloc(n * sizeof *own);
+  if (!own) rb_raise(mlxrb_eMemoryError, "[eval] out of memory");
+  for (size_t i = 0; i < n; i++) {
+    own[i] = mlx_array_new();
+    mlx_array_set(&own[i], arrays[i]);
+  }
+  eval_job job = {own, n, 0, MLX_OK};
+  for (;;) {
+    job.cancel = 0;
+    /* UBF_ASYNC_SAFE: the unblocking function only stores to a flag, so
+     * Ruby may call it straight from its SIGINT handler; otherwise a
+     * Ctrl-C reaches a thread blocked here only once evaluation ends. */
+    rb_nogvl(eval_nogvl, &job, eval_ubf, &job, RB_NOGVL_UBF_ASYNC_SAFE);
+    if (job.rc != MLX_ERROR_INTERRUPTED) break;
+    mlx_clear_error();
+    int state = 0;
+    rb_protect(check_ints, Qnil, &state);
+    if (state) {
+      release_all(own, n, small);
+      rb_jump_tag(state);
+    }
+    /* The interrupt was handled without raising: evaluate the rest. */
+  }
+  release_all(own, n, small);
+  mlxrb_check(job.rc);
+}
+
+void mlxrb_eval_value(VALUE v) {
+  mlx_array a = mlxrb_get(v);
+  if (!mlx_array_is_evaluated(a)) mlxrb_eval_handles(&a, 1);
+  mlxrb_report_memory(v);
+}
+
+typedef struct {
+  mlx_stream s;
+  int rc;
+} sync_job;
+
+static void* sync_nogvl(void* ptr) {
+  sync_job* job = ptr;
+  job->rc = mlx_synchronize(job->s);
+  return NULL;
+}
+
+void mlxrb_synchronize(mlx_stream s) {
+  sync_job job = {s, MLX_OK};
+  rb_thread_call_without_gvl(sync_nogvl, &job, NULL, NULL);
+  mlxrb_check(job.rc);
+}
+
+/* Native.eval(arrays): evaluates a flat Ruby Array of MLX arrays. */
+static VALUE n_eval(VALUE mod, VALUE list) {
+  long n;
+  VALUE keep;
+  mlx_array* arrays = mlxrb_array_list(list, &n, &keep);
+  mlxrb_eval_handles(arrays, (size_t)n);
+  /* Another thread may have changed the list while the GVL was released. */
+  for (long i = 0; i < n && i < RARRAY_LEN(list); i++) {
+    VALUE e = RARRAY_AREF(list, i);
+    if (mlxrb_is_array(e)) mlxrb_report_memory(e);
+  }
+  RB_GC_GUARD(keep);
+  return Qnil;
+}
+
+/* Native.async_eval(arrays): queues evaluation and returns at once. */
+static VALUE n_async_eval(VALUE mod, VALUE list) {
+  long n;
+  VALUE keep;
+  mlx_array* arrays = mlxrb_array_list(list, &n, &keep);
+  if (n) mlxrb_check(mlx_async_eval(arrays, (size_t)n));
+  RB_GC_GUARD(keep);
+  return Qnil;
+}
+
+/* Array#eval: evaluates self; returns self. */
+static VALUE array_eval(VALUE self) {
+  mlxrb_eval_value(self);
+  return self;
+}
+
+void mlxrb_init_eval(void) {
+  MLXRB_DEF("eval", n_eval, 1);
+  MLXRB_DEF("async_eval", n_async_eval, 1);
+  rb_define_method(mlxrb_cArray, "eval", array_eval, 0);
+}

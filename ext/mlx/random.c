@@ -1,0 +1,150 @@
+/* Random numbers: keys, splitting and the samplers. A nil key draws from
+ * the engine's global key sequence (reset by seed). */
+#include "mlx_ext.h"
+
+static mlx_array key_of(VALUE key) {
+  return NIL_P(key) ? mlx_array_new() : mlxrb_get(key);
+}
+
+static uint64_t to_seed(VALUE v) {
+  if (!RB_INTEGER_TYPE_P(v)) rb_raise(rb_eTypeError, "seed must be an Integer, got %" PRIsVALUE, rb_obj_class(v));
+  if (rb_funcall(v, '<', 1, INT2FIX(0)) == Qtrue) rb_raise(mlxrb_eArgumentError, "seed must be non-negative");
+  return NUM2ULL(v);
+}
+
+static VALUE n_seed(VALUE mod, VALUE seed) {
+  mlxrb_check(mlx_random_seed(to_seed(seed)));
+  return Qnil;
+}
+
+static VALUE n_key(VALUE mod, VALUE seed) {
+  uint64_t sd = to_seed(seed);
+  mlx_array* slot;
+  VALUE out = mlxrb_new_result(&slot);
+  mlxrb_check(mlx_random_key(slot, sd));
+  return mlxrb_result_ready(out);
+}
+
+/* Native.random_split(key, num_or_nil, stream): nil -> [k1, k2], else a
+ * [num, 2] array of keys. */
+static VALUE n_split(VALUE mod, VALUE key, VALUE num, VALUE s) {
+  mlx_stream st = mlxrb_to_stream(s);
+  mlx_array k = mlxrb_get(key);
+  if (NIL_P(num)) {
+    mlx_array *s1, *s2;
+    VALUE o1 = mlxrb_new_result(&s1), o2 = mlxrb_new_result(&s2);
+    mlxrb_check(mlx_random_split(s1, s2, k, st));
+    return rb_assoc_new(mlxrb_result_ready(o1), mlxrb_result_ready(o2));
+  }
+  int n = mlxrb_to_int(num);
+  mlx_array* slot;
+  VALUE out = mlxrb_new_result(&slot);
+  mlxrb_check(mlx_random_split_num(slot, k, n, st));
+  return mlxrb_result_ready(out);
+}
+
+static VALUE n_bits(VALUE mod, VALUE shape, VALUE width, VALUE key, VALUE s) {
+  int nd;
+  VALUE keep;
+  int64_t* sh = mlxrb_shape(shape, &nd, &keep);
+  int w = mlxrb_to_int(width);
+  mlx_stream st = mlxrb_to_stream(s);
+  mlx_array k = key_of(key);
+  mlx_array* slot;
+  VALUE out = mlxrb_new_result(&slot);
+  mlxrb_check(mlx_random_bits(slot, sh, nd, w, k, st));
+  RB_GC_GUARD(keep);
+  return mlxrb_result_ready(out);
+}
+
+/* Native.uniform(low, high, shape, dtype, key, stream) */
+static VALUE n_uniform(int argc, VALUE* argv, VALUE mod) {
+  rb_check_arity(argc, 6, 6);
+  int nd;
+  VALUE keep;
+  int64_t* sh = mlxrb_shape(argv[2], &nd, &keep);
+  mlx_dtype t = mlxrb_to_dtype(argv[3]);
+  mlx_array k = key_of(argv[4]);
+  mlx_stream st = mlxrb_to_stream(argv[5]);
+  VALUE lo = mlxrb_to_array_value(argv[0], 0, MLX_FLOAT32);
+  VALUE hi = mlxrb_to_array_value(argv[1], 0, MLX_FLOAT32);
+  mlx_array* slot;
+  VALUE out = mlxrb_new_result(&slot);
+  mlxrb_check(mlx_random_uniform(slot, mlxrb_get(lo), mlxrb_get(hi), sh, nd, t, k, st));
+  RB_GC_GUARD(keep);
+  RB_GC_GUARD(lo);
+  RB_GC_GUARD(hi);
+  return mlxrb_result_ready(out);
+}
+
+/* Native.normal(shape, dtype, loc, scale, key, stream): loc and scale are
+ * Floats (lib/ handles array-valued ones). */
+static VALUE n_normal(int argc, VALUE* argv, VALUE mod) {
+  rb_check_arity(argc, 6, 6);
+  int nd;
+  VALUE keep;
+  int64_t* sh = mlxrb_shape(argv[0], &nd, &keep);
+  mlx_dtype t = mlxrb_to_dtype(argv[1]);
+  double loc = NUM2DBL(argv[2]), scale = NUM2DBL(argv[3]);
+  mlx_array k = key_of(argv[4]);
+  mlx_stream st = mlxrb_to_stream(argv[5]);
+  mlx_array* slot;
+  VALUE out = mlxrb_new_result(&slot);
+  mlxrb_check(mlx_random_normal(slot, sh, nd, t, loc, scale, k, st));
+  RB_GC_GUARD(keep);
+  return mlxrb_result_ready(out);
+}
+
+/* Native.randint(low, high, shape, dtype, key, stream) */
+static VALUE n_randint(int argc, VALUE* argv, VALUE mod) {
+  rb_check_arity(argc, 6, 6);
+  int nd;
+  VALUE keep;
+  int64_t* sh = mlxrb_shape(argv[2], &nd, &keep);
+  mlx_dtype t = mlxrb_to_dtype(argv[3]);
+  mlx_array k = key_of(argv[4]);
+  mlx_stream st = mlxrb_to_stream(argv[5]);
+  VALUE lo = mlxrb_to_array_value(argv[0], 0, MLX_FLOAT32);
+  VALUE hi = mlxrb_to_array_value(argv[1], 0, MLX_FLOAT32);
+  mlx_array* slot;
+  VALUE out = mlxrb_new_result(&slot);
+  mlxrb_check(mlx_random_randint(slot, mlxrb_get(lo), mlxrb_get(hi), sh, nd, t, k, st));
+  RB_GC_GUARD(keep);
+  RB_GC_GUARD(lo);
+  RB_GC_GUARD(hi);
+  return mlxrb_result_ready(out);
+}
+
+/* Native.bernoulli(p, shape_or_nil, key, stream): nil shape = p's shape. */
+static VALUE n_bernoulli(VALUE mod, VALUE p, VALUE shape, VALUE key, VALUE s) {
+  VALUE pv = mlxrb_to_array_value(p, 0, MLX_FLOAT32);
+  mlx_array pa = mlxrb_get(pv);
+  int nd;
+  VALUE keep = Qnil;
+  const int64_t* sh;
+  if (NIL_P(shape)) {
+    nd = mlx_array_ndim(pa);
+    sh = mlx_array_shape(pa);
+  } else {
+    sh = mlxrb_shape(shape, &nd, &keep);
+  }
+  mlx_array k = key_of(key);
+  mlx_stream st = mlxrb_to_stream(s);
+  mlx_array* slot;
+  VALUE out = mlxrb_new_result(&slot);
+  mlxrb_check(mlx_random_bernoulli(slot, pa, sh, nd, k, st));
+  RB_GC_GUARD(keep);
+  RB_GC_GUARD(pv);
+  return mlxrb_result_ready(out);
+}
+
+void mlxrb_init_random(void) {
+  MLXRB_DEF("random_seed", n_seed, 1);
+  MLXRB_DEF("key", n_key, 1);
+  MLXRB_DEF("random_split", n_split, 3);
+  MLXRB_DEF("random_bits", n_bits, 4);
+  MLXRB_DEF("uniform", n_uniform, -1);
+  MLXRB_DEF("normal", n_normal, -1);
+  MLXRB_DEF("randint", n_randint, -1);
+  MLXRB_DEF("bernoulli", n_bernoulli, 4);
+}
