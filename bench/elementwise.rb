@@ -47,7 +47,7 @@ rescue StandardError => e
   {}
 end
 
-puts format("elementwise on %d float32 elements (median of %d), threads=%d", size, iterations, MLX::Core.cpu_thread_count)
+puts format("elementwise on %d float32 elements (median of %d), threads=%d", size, iterations, MLX::Core.device_info(MLX::Core.cpu)["threads"])
 puts format("  %-11s %10s %10s %12s", "op", "ruby ms", "numpy ms", "numpy/ruby")
 ops.each_key do |name|
   np = numpy_ms[name]
