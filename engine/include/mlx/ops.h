@@ -188,6 +188,12 @@ int mlx_repeat_all(mlx_array* res, const mlx_array a, int64_t repeats, const mlx
 /* a[start:stop:step] per axis (one entry per axis of a). Python slice
  * semantics for clamping; negative steps allowed. A view. */
 int mlx_slice(mlx_array* res, const mlx_array a, const int64_t* start, const int64_t* stop, const int64_t* strides, int ndim, const mlx_stream s);
+/* src with a[start:stop:step] (per axis, as mlx_slice reads them)
+ * replaced by update, which is cast to src's dtype and broadcast to the
+ * region's shape. A new array; src and update are borrowed. Errors: wrong
+ * number of indices, a zero step, an update that does not broadcast to
+ * the region. */
+int mlx_slice_update(mlx_array* res, const mlx_array src, const mlx_array update, const int64_t* start, const int64_t* stop, const int64_t* strides, int ndim, const mlx_stream s);
 
 /* ---- linear algebra ---------------------------------------------------- */
 /* a @ b with NumPy matmul semantics: 1-D operands promoted and squeezed,

@@ -27,6 +27,7 @@ typedef enum {
 typedef struct {
   int kind;    /* mlx_reduce_kind_ (reduce kernel only) */
   int ddof;    /* var/std */
+  int keepdims; /* reduced axes kept as size 1 (read by the vmap rules) */
   int ndim;    /* of the input */
   uint8_t axes[]; /* axes[i] != 0: input axis i is reduced */
 } mlx_reduce_params_;
@@ -38,7 +39,8 @@ static inline size_t mlx_reduce_params_size_(int ndim) {
 /* Params of argmax/argmin. */
 typedef struct {
   int is_min;
-  int axis; /* normalized */
+  int axis;     /* normalized; -1: over the flattened array */
+  int keepdims; /* read by the vmap rule */
 } mlx_argreduce_params_;
 
 /* out (dtype per kind: see ops/reduce.c) = reduction of ins[0] over the

@@ -474,3 +474,38 @@ int mlx_cpu_pad_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const voi
   }
   return MLX_OK;
 }
+
+/* A copy of the source (its buffer when it may be donated) with the update
+ * written into the region. A negative step is walked from the region's
+ * low end with the update read backwards, so destination strides stay
+ * positive. */
+int mlx_cpu_slice_update_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {
+  mlx_node_* out = outs[0];
+  mlx_node_* src = ins[0];
+  mlx_node_* upd = ins[1];
+  int nd = out->ndim, donated;
+  const int64_t* first = params;
+  const int64_t* step = first + nd;
+  size_t item = mlx_dtype_size(out->dtype);
+  MLX_TRY(mlx_node_donate_or_alloc_(out, src, &donated));
+  char* base = out->buf->data;
+  if (!donated) mlx_copy_strided_(base, out->strides, MLX_DATA(src, char), src->strides, src->shape, nd, item);
+  if (upd->size == 0) return MLX_OK;
+  int64_t off = 0, dstr[nd > 0 ? nd : 1], sstr[nd > 0 ? nd : 1];
+  const char* from = MLX_DATA(upd, char);
+  for (int i = 0; i < nd; i++) {
+    int64_t last = upd->shape[i] - 1;
+    if (step[i] < 0) {
+      off += (first[i] + last * step[i]) * out->strides[i];
+      dstr[i] = -step[i] * out->strides[i];
+      from += last * upd->strides[i] * (int64_t)item;
+      sstr[i] = -upd->strides[i];
+    } else {
+      off += first[i] * out->strides[i];
+      dstr[i] = step[i] * out->strides[i];
+      sstr[i] = upd->strides[i];
+    }
+  }
+  mlx_copy_strided_(base + off * (int64_t)item, dstr, from, sstr, upd->shape, nd, item);
+  return MLX_OK;
+}

@@ -60,5 +60,9 @@ int mlx_cpu_concatenate_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, c
 /* ins: the array and, for mode constant, the pad value (a size-1 array of
  * the output dtype). */
 int mlx_cpu_pad_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params);
+/* slice_update: ins[0] (the source) with ins[1] (same dtype, the
+ * region's shape) written into the region of params int64_t first[ndim],
+ * step[ndim] (normalized, in range; steps may be negative). */
+int mlx_cpu_slice_update_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params);
 
 #endif

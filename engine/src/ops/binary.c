@@ -3,8 +3,10 @@
  * only when the dtype differs) but not broadcast: the kernel broadcasts
  * with zero strides, so the recorded inputs keep their own shapes. */
 #include "../cpu/elementwise.h"
+#include "elementwise_rules.h"
 
-static const mlx_prim_ prim_where = {.name = "where", .cpu = mlx_cpu_select_};
+static const mlx_prim_ prim_where = {
+    .name = "where", .cpu = mlx_cpu_select_, .vjp = mlx_where_vjp_, .jvp = mlx_where_jvp_, .vmap = mlx_where_vmap_};
 
 /* Records op over inputs cast to dtype `in`, with output dtype out and
  * the broadcast shape of all inputs. */
@@ -48,7 +50,9 @@ static int check2(const mlx_array a, const mlx_array b, const char* name) {
   return mlx_check_array_(b, name);
 }
 
-#define PRIM(NAME) static const mlx_prim_ prim_##NAME = {.name = #NAME, .cpu = mlx_cpu_binary_};
+#define PRIM(NAME)                                                                                   \
+  static const mlx_prim_ prim_##NAME = {.name = #NAME, .cpu = mlx_cpu_binary_, .vjp = mlx_binary_vjp_, \
+                                        .jvp = mlx_binary_jvp_, .vmap = mlx_binary_vmap_};
 
 /* Arithmetic in the promoted dtype. */
 #define ARITH_OP(NAME, OP)                                                                   \

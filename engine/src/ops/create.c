@@ -5,16 +5,46 @@
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "../cpu/create.h"
+#include "shape.h"
 
-static const mlx_prim_ prim_full = {.name = "full", .cpu = mlx_cpu_full_};
+/* Transform rules, at the end of the file. */
+#define RULES(p)                                                                                                     \
+  static int p##_vjp(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,            \
+                     const mlx_array* outputs, int nout, const mlx_array* cots, const void* params, mlx_stream s);   \
+  static int p##_jvp(mlx_array* out_tans, const int* argnums, int nargs, const mlx_array* inputs, int nin,           \
+                     const mlx_array* outputs, int nout, const mlx_array* tangents, const void* params,             \
+                     mlx_stream s);                                                                                  \
+  static int p##_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, const int* in_axes, int nin, int nout, \
+                      const void* params, mlx_stream s)
+RULES(full);
+RULES(tril_triu);
+#undef RULES
+
+/* Constants (full without an input, arange, linspace, eye, tri) have no
+ * inputs, so no transform ever reaches them and they need no rules. full
+ * of an array and tril/triu are linear in their input. */
+static const mlx_prim_ prim_full = {
+    .name = "full", .cpu = mlx_cpu_full_, .vjp = full_vjp, .jvp = full_jvp, .vmap = full_vmap};
 static const mlx_prim_ prim_arange = {.name = "arange", .cpu = mlx_cpu_arange_};
 static const mlx_prim_ prim_linspace = {.name = "linspace", .cpu = mlx_cpu_linspace_};
 static const mlx_prim_ prim_eye = {.name = "eye", .cpu = mlx_cpu_eye_};
 static const mlx_prim_ prim_tri = {.name = "tri", .cpu = mlx_cpu_tri_};
-static const mlx_prim_ prim_tril = {.name = "tril", .cpu = mlx_cpu_tril_triu_};
-static const mlx_prim_ prim_triu = {.name = "triu", .cpu = mlx_cpu_tril_triu_};
+static const mlx_prim_ prim_tril = {
+    .name = "tril", .cpu = mlx_cpu_tril_triu_, .vjp = tril_triu_vjp, .jvp = tril_triu_jvp, .vmap = tril_triu_vmap};
+static const mlx_prim_ prim_triu = {
+    .name = "triu", .cpu = mlx_cpu_tril_triu_, .vjp = tril_triu_vjp, .jvp = tril_triu_jvp, .vmap = tril_triu_vmap};
+
+/* Params of full with an input: the kernel's, then what the vmap rule
+ * needs to rebuild the node for a batch. */
+typedef struct {
+  mlx_full_params_ base;
+  mlx_dtype dtype;
+  int ndim;
+  int64_t shape[];
+} full_input_params;
 
 static int check_dtype(mlx_dtype dtype, const char* op) {
   if ((unsigned)dtype >= MLX_NUM_DTYPES) return mlx_error_(MLX_ERROR_DTYPE, "[%s] invalid dtype %d", op, (int)dtype);
@@ -78,8 +108,17 @@ int mlx_full(mlx_array* res, const int64_t* shape, int ndim, const mlx_array val
       ps += snprintf(ss + ps, sizeof ss - (size_t)ps, i ? ",%lld" : "%lld", (long long)shape[i]);
     return mlx_error_(MLX_ERROR_SHAPE, "[full] cannot broadcast array of shape (%s) into shape (%s)", sv, ss);
   }
-  mlx_full_params_ p = {0.0};
-  return mlx_op1_(res, &prim_full, &p, sizeof p, &v, 1, dtype, shape, ndim, s);
+  size_t psize = sizeof(full_input_params) + sizeof(int64_t) * (size_t)ndim;
+  _Alignas(full_input_params) char small[sizeof(full_input_params) + sizeof(int64_t) * MLX_INLINE_NDIM];
+  full_input_params* p = ndim <= MLX_INLINE_NDIM ? (full_input_params*)small : malloc(psize);
+  if (!p) return mlx_error_(MLX_ERROR_MEMORY, "[full] out of memory");
+  p->base.value = 0.0;
+  p->dtype = dtype;
+  p->ndim = ndim;
+  if (ndim) memcpy(p->shape, shape, sizeof(int64_t) * (size_t)ndim);
+  int rc = mlx_op1_(res, &prim_full, p, psize, &v, 1, dtype, shape, ndim, s);
+  if ((char*)p != small) free(p);
+  return rc;
 }
 
 int mlx_arange(mlx_array* res, double start, double stop, double step, mlx_dtype dtype, const mlx_stream s) {
@@ -149,4 +188,80 @@ int mlx_tril(mlx_array* res, const mlx_array a, int64_t k, const mlx_stream s) {
 
 int mlx_triu(mlx_array* res, const mlx_array a, int64_t k, const mlx_stream s) {
   return tril_triu(res, a, k, 1, s);
+}
+
+/* ---- transform rules ----------------------------------------------------
+ * Built from public ops so that they compose. Upstream MLX's Full::vjp
+ * multiplies the cotangent by the filled values; that is not the
+ * derivative of full(shape, v) in v (d/dv sum(full([3], v)) is 3, not
+ * 3v), so we give the derivative: the cotangent summed back to v's shape
+ * (full broadcasts v) and cast to v's dtype. */
+static int full_vjp(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                    const mlx_array* outputs, int nout, const mlx_array* cots, const void* params, mlx_stream s) {
+  mlx_array sum = mlx_array_new();
+  int rc = mlx_sum_to_shape_(&sum, cots[0], mlx_array_shape(inputs[0]), mlx_array_ndim(inputs[0]), s);
+  if (rc == MLX_OK) rc = mlx_astype(&in_cots[0], sum, mlx_array_dtype(inputs[0]), s);
+  mlx_array_free(sum);
+  return rc;
+}
+
+static int full_jvp(mlx_array* out_tans, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                    const mlx_array* outputs, int nout, const mlx_array* tangents, const void* params, mlx_stream s) {
+  const full_input_params* p = params;
+  return mlx_full(&out_tans[0], p->shape, p->ndim, tangents[0], p->dtype, s);
+}
+
+/* The values with the batch in front and 1s up to the output's rank, so
+ * that they broadcast to (B, shape...). */
+static int full_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, const int* in_axes, int nin, int nout,
+                     const void* params, mlx_stream s) {
+  const full_input_params* p = params;
+  int nd = p->ndim, vnd = mlx_array_ndim(inputs[0]) - 1;
+  int64_t vshape[nd + 1], shape[nd + 1];
+  mlx_array front = mlx_array_new(), v = mlx_array_new();
+  int rc = mlx_moveaxis(&front, inputs[0], in_axes[0], 0, s);
+  const int64_t* fs = rc == MLX_OK ? mlx_array_shape(front) : NULL;
+  for (int i = 0; fs && i <= nd; i++) {
+    vshape[i] = i == 0 ? fs[0] : i <= nd - vnd ? 1 : fs[i - (nd - vnd)];
+    shape[i] = i == 0 ? fs[0] : p->shape[i - 1];
+  }
+  if (rc == MLX_OK) rc = mlx_reshape(&v, front, vshape, nd + 1, s);
+  if (rc == MLX_OK) rc = mlx_full(&outs[0], shape, nd + 1, v, p->dtype, s);
+  mlx_array_free(front), mlx_array_free(v);
+  out_axes[0] = 0;
+  return rc;
+}
+
+/* The same mask applied to the cotangent or tangent. */
+static int mask_like(mlx_array* res, const mlx_array x, const void* params, mlx_stream s) {
+  const mlx_diag_params_* p = params;
+  return p->upper ? mlx_triu(res, x, p->k, s) : mlx_tril(res, x, p->k, s);
+}
+
+static int tril_triu_vjp(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                         const mlx_array* outputs, int nout, const mlx_array* cots, const void* params, mlx_stream s) {
+  return mask_like(&in_cots[0], cots[0], params, s);
+}
+
+static int tril_triu_jvp(mlx_array* out_tans, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                         const mlx_array* outputs, int nout, const mlx_array* tangents, const void* params,
+                         mlx_stream s) {
+  return mask_like(&out_tans[0], tangents[0], params, s);
+}
+
+/* The mask acts on the last two axes: a batch axis among them moves to
+ * the front. */
+static int tril_triu_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, const int* in_axes, int nin,
+                          int nout, const void* params, mlx_stream s) {
+  int ax = in_axes[0];
+  if (ax < mlx_array_ndim(inputs[0]) - 2) {
+    out_axes[0] = ax;
+    return mask_like(&outs[0], inputs[0], params, s);
+  }
+  mlx_array front = mlx_array_new();
+  int rc = mlx_moveaxis(&front, inputs[0], ax, 0, s);
+  if (rc == MLX_OK) rc = mask_like(&outs[0], front, params, s);
+  mlx_array_free(front);
+  out_axes[0] = 0;
+  return rc;
 }

@@ -18,8 +18,24 @@
 
 #include "../cpu/random.h"
 
-static const mlx_prim_ prim_bits = {.name = "random_bits", .cpu = mlx_cpu_random_bits_};
-static const mlx_prim_ prim_split = {.name = "random_split", .cpu = mlx_cpu_random_split_};
+static int bits_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, const int* in_axes, int nin, int nout,
+                     const void* params, mlx_stream s);
+static int split_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, const int* in_axes, int nin, int nout,
+                      const void* params, mlx_stream s);
+
+/* Bits are not differentiable: zero cotangents and tangents, as upstream.
+ * random_bits params: int64_t width, ndim, shape[ndim] (the kernel takes
+ * them from the output; the vmap rule needs them). */
+static const mlx_prim_ prim_bits = {.name = "random_bits",
+                                    .cpu = mlx_cpu_random_bits_,
+                                    .vjp = mlx_vjp_zero_,
+                                    .jvp = mlx_jvp_zero_,
+                                    .vmap = bits_vmap};
+static const mlx_prim_ prim_split = {.name = "random_split",
+                                     .cpu = mlx_cpu_random_split_,
+                                     .vjp = mlx_vjp_zero_,
+                                     .jvp = mlx_jvp_zero_,
+                                     .vmap = split_vmap};
 
 /* ---- the global key sequence -------------------------------------------- */
 
@@ -108,7 +124,15 @@ static int bits_with_key(mlx_array* res, const int64_t* shape, int ndim, int wid
   }
   MLX_TRY(check_shape(shape, ndim, op));
   mlx_node_* k = MLX_NODE(key);
-  return mlx_op1_(res, &prim_bits, NULL, 0, &k, 1, dtype, shape, ndim, s);
+  int64_t small[2 + MLX_INLINE_NDIM];
+  int64_t* p = ndim <= MLX_INLINE_NDIM ? small : malloc(sizeof(int64_t) * (2 + (size_t)ndim));
+  if (!p) return mlx_error_(MLX_ERROR_MEMORY, "[%s] out of memory", op);
+  p[0] = width;
+  p[1] = ndim;
+  if (ndim) memcpy(p + 2, shape, sizeof(int64_t) * (size_t)ndim);
+  int rc = mlx_op1_(res, &prim_bits, p, sizeof(int64_t) * (2 + (size_t)ndim), &k, 1, dtype, shape, ndim, s);
+  if (p != small) free(p);
+  return rc;
 }
 
 int mlx_random_bits(mlx_array* res, const int64_t* shape, int ndim, int width, const mlx_array key, const mlx_stream s) {
@@ -149,7 +173,24 @@ int mlx_random_split(mlx_array* res_1, mlx_array* res_2, const mlx_array key, co
 
 /* ---- distributions ------------------------------------------------------- */
 
-static const mlx_prim_ prim_complex_pairs = {.name = "random_complex_pairs", .cpu = mlx_cpu_random_complex_pairs_};
+static int pairs_vjp(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                     const mlx_array* outputs, int nout, const mlx_array* cots, const void* params, mlx_stream s);
+static int pairs_jvp(mlx_array* out_tans, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                     const mlx_array* outputs, int nout, const mlx_array* tangents, const void* params, mlx_stream s);
+static int pairs_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, const int* in_axes, int nin, int nout,
+                      const void* params, mlx_stream s);
+
+static const mlx_prim_ prim_complex_pairs = {.name = "random_complex_pairs",
+                                             .cpu = mlx_cpu_random_complex_pairs_,
+                                             .vjp = pairs_vjp,
+                                             .jvp = pairs_jvp,
+                                             .vmap = pairs_vmap};
+
+/* float32 [..., 2] -> complex64 [...]. */
+static int complex_pairs(mlx_array* res, const mlx_array pairs, const mlx_stream s) {
+  mlx_node_* in = MLX_NODE(pairs);
+  return mlx_op1_(res, &prim_complex_pairs, NULL, 0, &in, 1, MLX_COMPLEX64, in->shape, in->ndim - 1, s);
+}
 
 /* Temporaries of a composite op, freed together on every path. */
 #define NTMP 12
@@ -275,10 +316,7 @@ static int complex_normal(mlx_array* res, const int64_t* shape, int ndim, double
   mlx_array *pairs = &t.t[0], *z = &t.t[1], *c = &t.t[2], *zs = &t.t[3], *c2 = &t.t[4], *zl = &t.t[5];
   int rc = erfinv_samples(pairs, shape2, ndim + 1, key, s);
   free(shape2);
-  if (!rc) {
-    mlx_node_* in = MLX_NODE(*pairs);
-    rc = mlx_op1_(z, &prim_complex_pairs, NULL, 0, &in, 1, MLX_COMPLEX64, shape, ndim, s);
-  }
+  if (!rc) rc = complex_pairs(z, *pairs, s);
   if (!rc && scale != 1.0) {
     rc = mlx_array_new_complex(c, (float)scale, 0.0f);
     if (!rc) rc = mlx_multiply(zs, *c, *z, s);
@@ -403,5 +441,104 @@ int mlx_random_bernoulli(mlx_array* res, const mlx_array p, const int64_t* shape
   if (!rc) rc = mlx_array_set(res, *out);
   temps_free(&t);
   mlx_array_free(k);
+  return rc;
+}
+
+/* ---- transform rules ------------------------------------------------------
+ * Upstream's RandomBits vmap hashes a batch of keys in one node; our
+ * kernel takes one key, so a batch of keys becomes one node per key,
+ * stacked: the same numbers, since each key's stream is independent of
+ * the others. */
+
+/* Key b of a batch of keys (uint32 [B, 2] or [2, B], batch axis ax). */
+static int key_at(mlx_array* res, const mlx_array keys, int ax, int64_t b, mlx_stream s) {
+  int64_t start[2] = {0, 0}, stop[2] = {mlx_array_dim(keys, 0), mlx_array_dim(keys, 1)}, step[2] = {1, 1};
+  start[ax] = b;
+  stop[ax] = b + 1;
+  mlx_array row = mlx_array_new();
+  int rc = mlx_slice(&row, keys, start, stop, step, 2, s);
+  if (rc == MLX_OK) rc = mlx_squeeze_axes(res, row, &ax, 1, s);
+  mlx_array_free(row);
+  return rc;
+}
+
+/* outs[i] (i < nout) = stack over the batch of what `draw` makes from each
+ * key, along a new axis 0. */
+typedef int (*draw_fn)(mlx_array* outs, const mlx_array key, const void* params, mlx_stream s);
+
+static int per_key(mlx_array* outs, int* out_axes, int nout, const mlx_array keys, int ax, draw_fn draw,
+                   const void* params, mlx_stream s) {
+  /* nb > 0: vmap cannot map over an empty axis. */
+  int64_t nb = mlx_array_dim(keys, ax);
+  for (int i = 0; i < nout; i++) out_axes[i] = 0;
+  mlx_array key = mlx_array_new(), drawn[2] = {mlx_array_new(), mlx_array_new()};
+  int rc = MLX_OK;
+  mlx_array* parts = calloc((size_t)nb * (size_t)nout, sizeof *parts);
+  if (!parts) return mlx_error_(MLX_ERROR_MEMORY, "[random] out of memory");
+  for (int64_t b = 0; b < nb && rc == MLX_OK; b++) {
+    rc = key_at(&key, keys, ax, b, s);
+    if (rc == MLX_OK) rc = draw(drawn, key, params, s);
+    for (int i = 0; i < nout && rc == MLX_OK; i++) rc = mlx_array_set(&parts[i * nb + b], drawn[i]);
+  }
+  for (int i = 0; i < nout && rc == MLX_OK; i++) rc = mlx_stack(&outs[i], parts + i * nb, (size_t)nb, 0, s);
+  for (size_t i = 0; i < (size_t)nb * (size_t)nout; i++) mlx_array_free(parts[i]);
+  free(parts);
+  mlx_array_free(key), mlx_array_free(drawn[0]), mlx_array_free(drawn[1]);
+  return rc;
+}
+
+static int draw_bits(mlx_array* outs, const mlx_array key, const void* params, mlx_stream s) {
+  const int64_t* p = params;
+  return bits_with_key(&outs[0], p + 2, (int)p[1], (int)p[0], key, s, "bits");
+}
+
+static int bits_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, const int* in_axes, int nin, int nout,
+                     const void* params, mlx_stream s) {
+  return per_key(outs, out_axes, 1, inputs[0], in_axes[0], draw_bits, params, s);
+}
+
+static int draw_split(mlx_array* outs, const mlx_array key, const void* params, mlx_stream s) {
+  return mlx_random_split(&outs[0], &outs[1], key, s);
+}
+
+static int split_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, const int* in_axes, int nin, int nout,
+                      const void* params, mlx_stream s) {
+  return per_key(outs, out_axes, 2, inputs[0], in_axes[0], draw_split, params, s);
+}
+
+/* The pairs are the real and imaginary parts, so the cotangent of the
+ * pairs is the cotangent's real and imaginary parts side by side. */
+static int pairs_vjp(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                     const mlx_array* outputs, int nout, const mlx_array* cots, const void* params, mlx_stream s) {
+  mlx_array parts[2] = {mlx_array_new(), mlx_array_new()};
+  int rc = mlx_real(&parts[0], cots[0], s);
+  if (rc == MLX_OK) rc = mlx_imag(&parts[1], cots[0], s);
+  if (rc == MLX_OK) rc = mlx_stack(&in_cots[0], parts, 2, -1, s);
+  mlx_array_free(parts[0]), mlx_array_free(parts[1]);
+  return rc;
+}
+
+static int pairs_jvp(mlx_array* out_tans, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                     const mlx_array* outputs, int nout, const mlx_array* tangents, const void* params, mlx_stream s) {
+  mlx_array t = mlx_array_new();
+  int rc = mlx_astype(&t, tangents[0], MLX_FLOAT32, s);
+  if (rc == MLX_OK) rc = complex_pairs(&out_tans[0], t, s);
+  mlx_array_free(t);
+  return rc;
+}
+
+/* The pair axis must stay last: a batch axis there moves to the front. */
+static int pairs_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, const int* in_axes, int nin, int nout,
+                      const void* params, mlx_stream s) {
+  int ax = in_axes[0], last = mlx_array_ndim(inputs[0]) - 1;
+  if (ax != last) {
+    out_axes[0] = ax;
+    return complex_pairs(&outs[0], inputs[0], s);
+  }
+  mlx_array front = mlx_array_new();
+  int rc = mlx_moveaxis(&front, inputs[0], ax, 0, s);
+  if (rc == MLX_OK) rc = complex_pairs(&outs[0], front, s);
+  mlx_array_free(front);
+  out_axes[0] = 0;
   return rc;
 }

@@ -17,24 +17,42 @@
  * prod, all, any of an empty set give the identity and mean/var NaN.
  *
  * Every op records one node whose kernel (cpu/reduce.c) writes the output
- * row-major over the kept axes, so keepdims only changes the shape. */
+ * row-major over the kept axes, so keepdims only changes the shape (it is
+ * recorded in the params for the vmap rules, in reduce_rules.c). */
 #include <stdlib.h>
 
 #include "../cpu/reduce.h"
+#include "reduce_rules.h"
 
-static const mlx_prim_ prim_sum = {.name = "sum", .cpu = mlx_cpu_reduce_};
-static const mlx_prim_ prim_prod = {.name = "prod", .cpu = mlx_cpu_reduce_};
-static const mlx_prim_ prim_max = {.name = "max", .cpu = mlx_cpu_reduce_};
-static const mlx_prim_ prim_min = {.name = "min", .cpu = mlx_cpu_reduce_};
-static const mlx_prim_ prim_all = {.name = "all", .cpu = mlx_cpu_reduce_};
-static const mlx_prim_ prim_any = {.name = "any", .cpu = mlx_cpu_reduce_};
-static const mlx_prim_ prim_mean = {.name = "mean", .cpu = mlx_cpu_reduce_};
-static const mlx_prim_ prim_var = {.name = "var", .cpu = mlx_cpu_var_};
-static const mlx_prim_ prim_std = {.name = "std", .cpu = mlx_cpu_std_};
-static const mlx_prim_ prim_logsumexp = {.name = "logsumexp", .cpu = mlx_cpu_logsumexp_};
-static const mlx_prim_ prim_softmax = {.name = "softmax", .cpu = mlx_cpu_softmax_};
-static const mlx_prim_ prim_argmax = {.name = "argmax", .cpu = mlx_cpu_argreduce_};
-static const mlx_prim_ prim_argmin = {.name = "argmin", .cpu = mlx_cpu_argreduce_};
+/* The primitives and their transform rules (reduce_rules.c). */
+#define REDUCE_PRIM(NAME, KERNEL, RULES)                                                                \
+  static const mlx_prim_ prim_##NAME = {                                                               \
+      .name = #NAME, .cpu = KERNEL, .vjp = mlx_##RULES##_vjp_, .jvp = mlx_##RULES##_jvp_, .vmap = mlx_##RULES##_vmap_}
+REDUCE_PRIM(sum, mlx_cpu_reduce_, reduce);
+REDUCE_PRIM(prod, mlx_cpu_reduce_, reduce);
+REDUCE_PRIM(max, mlx_cpu_reduce_, reduce);
+REDUCE_PRIM(min, mlx_cpu_reduce_, reduce);
+REDUCE_PRIM(mean, mlx_cpu_reduce_, reduce);
+REDUCE_PRIM(var, mlx_cpu_var_, var);
+REDUCE_PRIM(std, mlx_cpu_std_, std);
+REDUCE_PRIM(logsumexp, mlx_cpu_logsumexp_, logsumexp);
+REDUCE_PRIM(softmax, mlx_cpu_softmax_, softmax);
+#undef REDUCE_PRIM
+/* Not differentiable: zero cotangents and tangents, as upstream. */
+static const mlx_prim_ prim_all = {
+    .name = "all", .cpu = mlx_cpu_reduce_, .vjp = mlx_vjp_zero_, .jvp = mlx_jvp_zero_, .vmap = mlx_reduce_vmap_};
+static const mlx_prim_ prim_any = {
+    .name = "any", .cpu = mlx_cpu_reduce_, .vjp = mlx_vjp_zero_, .jvp = mlx_jvp_zero_, .vmap = mlx_reduce_vmap_};
+static const mlx_prim_ prim_argmax = {.name = "argmax",
+                                      .cpu = mlx_cpu_argreduce_,
+                                      .vjp = mlx_vjp_zero_,
+                                      .jvp = mlx_jvp_zero_,
+                                      .vmap = mlx_argreduce_vmap_};
+static const mlx_prim_ prim_argmin = {.name = "argmin",
+                                      .cpu = mlx_cpu_argreduce_,
+                                      .vjp = mlx_vjp_zero_,
+                                      .jvp = mlx_jvp_zero_,
+                                      .vmap = mlx_argreduce_vmap_};
 
 /* Marks the reduced axes in flags (ndim entries): every axis must be in
  * range, then none may repeat (the order of upstream's checks). */
@@ -83,6 +101,7 @@ static int record(
   memset(p, 0, psize);
   p->kind = kind;
   p->ddof = ddof;
+  p->keepdims = keepdims;
   p->ndim = nd;
   if (nd > 0) memcpy(p->axes, flags, (size_t)nd);
   int rc;
@@ -286,7 +305,7 @@ static int arg_reduce(mlx_array* res, const mlx_prim_* prim, int is_min, const m
     return mlx_error_(MLX_ERROR_ARGUMENT, "[%s] Cannot %s reduce zero size array.", prim->name, prim->name);
   int64_t shape[in->ndim > 0 ? in->ndim : 1];
   int nd = 0;
-  mlx_argreduce_params_ p = {is_min, -1};
+  mlx_argreduce_params_ p = {is_min, -1, keepdims};
   if (flat) {
     if (keepdims)
       for (; nd < in->ndim; nd++) shape[nd] = 1;

@@ -10,12 +10,51 @@
 #include <stdlib.h>
 
 #include "../cpu/shape.h"
+#include "shape.h"
 
-static const mlx_prim_ prim_reshape = {.name = "reshape", .cpu = mlx_cpu_reshape_};
-static const mlx_prim_ prim_transpose = {.name = "transpose", .cpu = mlx_cpu_transpose_};
-static const mlx_prim_ prim_broadcast = {.name = "broadcast_to", .cpu = mlx_cpu_broadcast_};
-static const mlx_prim_ prim_slice = {.name = "slice", .cpu = mlx_cpu_slice_};
-static const mlx_prim_ prim_split = {.name = "split", .cpu = mlx_cpu_split_};
+/* Transform rules, at the end of the file. */
+#define RULES(p)                                                                                                     \
+  static int p##_vjp(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,            \
+                     const mlx_array* outputs, int nout, const mlx_array* cots, const void* params, mlx_stream s);   \
+  static int p##_jvp(mlx_array* out_tans, const int* argnums, int nargs, const mlx_array* inputs, int nin,           \
+                     const mlx_array* outputs, int nout, const mlx_array* tangents, const void* params,             \
+                     mlx_stream s);                                                                                  \
+  static int p##_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, const int* in_axes, int nin, int nout, \
+                      const void* params, mlx_stream s)
+RULES(reshape);
+RULES(transpose);
+RULES(broadcast);
+RULES(slice);
+RULES(split);
+RULES(slice_update);
+#undef RULES
+
+/* Params recorded with each node (the kernels read the leading part; the
+ * rest is there for the transform rules, which see only the params):
+ *   reshape, broadcast_to: int64_t ndim, shape[ndim] (the output's)
+ *   transpose:             int perm[ndim]
+ *   slice, slice_update:   int64_t first[ndim], step[ndim], len[ndim]
+ *                          (normalized: first index, step, element count)
+ *   split:                 int64_t axis, start[nout], indices[nout - 1]
+ *                          (the indices as given, for the rules) */
+static const mlx_prim_ prim_reshape = {
+    .name = "reshape", .cpu = mlx_cpu_reshape_, .vjp = reshape_vjp, .jvp = reshape_jvp, .vmap = reshape_vmap};
+static const mlx_prim_ prim_transpose = {
+    .name = "transpose", .cpu = mlx_cpu_transpose_, .vjp = transpose_vjp, .jvp = transpose_jvp, .vmap = transpose_vmap};
+static const mlx_prim_ prim_broadcast = {.name = "broadcast_to",
+                                         .cpu = mlx_cpu_broadcast_,
+                                         .vjp = broadcast_vjp,
+                                         .jvp = broadcast_jvp,
+                                         .vmap = broadcast_vmap};
+static const mlx_prim_ prim_slice = {
+    .name = "slice", .cpu = mlx_cpu_slice_, .vjp = slice_vjp, .jvp = slice_jvp, .vmap = slice_vmap};
+static const mlx_prim_ prim_split = {
+    .name = "split", .cpu = mlx_cpu_split_, .vjp = split_vjp, .jvp = split_jvp, .vmap = split_vmap};
+static const mlx_prim_ prim_slice_update = {.name = "slice_update",
+                                            .cpu = mlx_cpu_slice_update_,
+                                            .vjp = slice_update_vjp,
+                                            .jvp = slice_update_jvp,
+                                            .vmap = slice_update_vmap};
 
 const char* mlx_shape_str_(char* buf, size_t cap, const int64_t* shape, int ndim) {
   size_t p = (size_t)snprintf(buf, cap, "(");
@@ -44,7 +83,10 @@ static int same_shape(const mlx_node_* n, const int64_t* shape, int ndim) {
 static int reshape_to(mlx_array* res, const mlx_array a, const int64_t* shape, int ndim, mlx_stream s) {
   mlx_node_* in = MLX_NODE(a);
   if (same_shape(in, shape, ndim)) return mlx_array_set(res, a);
-  return mlx_op1_(res, &prim_reshape, NULL, 0, &in, 1, in->dtype, shape, ndim, s);
+  int64_t p[ndim + 1];
+  p[0] = ndim;
+  memcpy(p + 1, shape, sizeof(int64_t) * (size_t)ndim);
+  return mlx_op1_(res, &prim_reshape, p, sizeof p, &in, 1, in->dtype, shape, ndim, s);
 }
 
 /* Product of dims with one -1 to infer (index through *infer, -1 if none).
@@ -290,7 +332,10 @@ int mlx_broadcast_to(mlx_array* res, const mlx_array a, const int64_t* shape, in
     return mlx_error_(MLX_ERROR_SHAPE, "[broadcast_to] Cannot broadcast array of shape %s into shape %s.",
                       mlx_shape_str_(sa, sizeof sa, in->shape, in->ndim), mlx_shape_str_(sb, sizeof sb, shape, ndim));
   }
-  return mlx_op1_(res, &prim_broadcast, NULL, 0, &in, 1, in->dtype, shape, ndim, s);
+  int64_t p[ndim + 1];
+  p[0] = ndim;
+  memcpy(p + 1, shape, sizeof(int64_t) * (size_t)ndim);
+  return mlx_op1_(res, &prim_broadcast, p, sizeof p, &in, 1, in->dtype, shape, ndim, s);
 }
 
 /* Python's slice clamping for one axis of size n (step != 0): the first
@@ -316,6 +361,24 @@ static void normalize_slice(int64_t n, int64_t start, int64_t stop, int64_t step
   *len = d == 0 ? 0 : (int64_t)(((uint64_t)d - 1) / mag + 1);
 }
 
+/* Normalizes start/stop/step of every axis of in into p (first[nd],
+ * step[nd], len[nd]) and the output shape; *whole is 1 when the slice is
+ * the whole array in order. */
+static int normalize_slices(int64_t* p, int* whole, const mlx_node_* in, const int64_t* start, const int64_t* stop,
+                            const int64_t* strides, const char* op) {
+  int nd = in->ndim;
+  *whole = 1;
+  for (int i = 0; i < nd; i++) {
+    if (strides[i] == 0) return mlx_error_(MLX_ERROR_ARGUMENT, "[%s] Slice step cannot be zero (axis %d).", op, i);
+    normalize_slice(in->shape[i], start[i], stop[i], strides[i], &p[i], &p[2 * nd + i]);
+    /* A step over at most one element is never taken: 1 keeps strides
+     * small and the layout recognisably contiguous. */
+    p[nd + i] = p[2 * nd + i] > 1 ? strides[i] : 1;
+    if (p[2 * nd + i] != in->shape[i] || p[nd + i] != 1) *whole = 0;
+  }
+  return MLX_OK;
+}
+
 int mlx_slice(
     mlx_array* res,
     const mlx_array a,
@@ -330,19 +393,66 @@ int mlx_slice(
   if (ndim != nd || (nd > 0 && (!start || !stop || !strides)))
     return mlx_error_(MLX_ERROR_ARGUMENT, "[slice] Invalid number of indices or strides for array with dimension %d.",
                       nd);
-  /* params: first index per axis, then step per axis. */
-  int64_t p[nd > 0 ? 2 * nd : 1], shape[nd > 0 ? nd : 1];
-  int whole = 1;
+  int64_t p[nd > 0 ? 3 * nd : 1];
+  int whole;
+  MLX_TRY(normalize_slices(p, &whole, in, start, stop, strides, "slice"));
+  if (whole) return mlx_array_set(res, a);
+  return mlx_op1_(res, &prim_slice, p, sizeof(int64_t) * 3 * (size_t)nd, &in, 1, in->dtype, p + 2 * nd, nd, s);
+}
+
+int mlx_slice_norm_(mlx_array* res, const mlx_array a, const int64_t* first, const int64_t* step, const int64_t* len,
+                    mlx_stream s) {
+  mlx_node_* in = MLX_NODE(a);
+  int nd = in->ndim, whole = 1;
+  int64_t p[nd > 0 ? 3 * nd : 1];
   for (int i = 0; i < nd; i++) {
-    if (strides[i] == 0) return mlx_error_(MLX_ERROR_ARGUMENT, "[slice] Slice step cannot be zero (axis %d).", i);
-    normalize_slice(in->shape[i], start[i], stop[i], strides[i], &p[i], &shape[i]);
-    /* A step over at most one element is never taken: 1 keeps strides
-     * small and the layout recognisably contiguous. */
-    p[nd + i] = shape[i] > 1 ? strides[i] : 1;
-    if (shape[i] != in->shape[i] || p[nd + i] != 1) whole = 0;
+    p[i] = first[i];
+    p[nd + i] = len[i] > 1 ? step[i] : 1;
+    p[2 * nd + i] = len[i];
+    if (len[i] != in->shape[i] || p[nd + i] != 1) whole = 0;
   }
   if (whole) return mlx_array_set(res, a);
-  return mlx_op1_(res, &prim_slice, p, sizeof(int64_t) * 2 * (size_t)nd, &in, 1, in->dtype, shape, nd, s);
+  return mlx_op1_(res, &prim_slice, p, sizeof(int64_t) * 3 * (size_t)nd, &in, 1, in->dtype, p + 2 * nd, nd, s);
+}
+
+/* Records slice_update with normalized params p; upd already has src's
+ * dtype and the region's shape. */
+static int slice_update_p(mlx_array* res, const mlx_array src, const mlx_array upd, const int64_t* p, mlx_stream s) {
+  mlx_node_* ins[2] = {MLX_NODE(src), MLX_NODE(upd)};
+  int nd = ins[0]->ndim;
+  return mlx_op1_(res, &prim_slice_update, p, sizeof(int64_t) * 3 * (size_t)nd, ins, 2, ins[0]->dtype, ins[0]->shape,
+                  nd, s);
+}
+
+/* update is cast to src's dtype and broadcast to the region's shape (two
+ * views at most), as upstream does; the node's kernel then only copies. */
+int mlx_slice_update(
+    mlx_array* res,
+    const mlx_array src,
+    const mlx_array update,
+    const int64_t* start,
+    const int64_t* stop,
+    const int64_t* strides,
+    int ndim,
+    const mlx_stream s) {
+  MLX_TRY(mlx_shape_check_(src, 0, "slice_update"));
+  MLX_TRY(mlx_shape_check_(update, 0, "slice_update"));
+  mlx_node_* in = MLX_NODE(src);
+  int nd = in->ndim;
+  if (ndim != nd || (nd > 0 && (!start || !stop || !strides)))
+    return mlx_error_(MLX_ERROR_ARGUMENT,
+                      "[slice_update] Invalid number of indices or strides for array with dimension %d.", nd);
+  int64_t p[nd > 0 ? 3 * nd : 1];
+  int whole, neg = 0;
+  MLX_TRY(normalize_slices(p, &whole, in, start, stop, strides, "slice_update"));
+  for (int i = 0; i < nd; i++) neg |= strides[i] < 0;
+  mlx_array cast = mlx_array_new(), upd = mlx_array_new();
+  int rc = mlx_astype(&cast, update, in->dtype, s);
+  if (rc == MLX_OK) rc = mlx_broadcast_to(&upd, cast, p + 2 * nd, nd, s);
+  if (rc == MLX_OK) rc = whole && !neg ? mlx_array_set(res, upd) : slice_update_p(res, src, upd, p, s);
+  mlx_array_free(cast);
+  mlx_array_free(upd);
+  return rc;
 }
 
 /* Piece i is a[indices[i-1]:indices[i]] along axis with Python slice
@@ -359,17 +469,19 @@ int mlx_split(mlx_array* res, const mlx_array a, const int64_t* indices, size_t 
   if (nindices >= (size_t)INT_MAX / 2) return mlx_error_(MLX_ERROR_ARGUMENT, "[split] Too many indices.");
   int nout = (int)nindices + 1;
   int64_t n = in->shape[ax];
-  /* One block: params (axis, starts), shapes, shape pointers, dtypes,
-   * ndims. */
-  size_t bytes = sizeof(int64_t) * ((size_t)nout + 1 + (size_t)nout * (size_t)nd) +
+  /* One block: params (axis, starts, indices), shapes, shape pointers,
+   * dtypes, ndims. */
+  size_t nparams = 2 * (size_t)nout;
+  size_t bytes = sizeof(int64_t) * (nparams + (size_t)nout * (size_t)nd) +
                  (sizeof(int64_t*) + sizeof(mlx_dtype) + sizeof(int)) * (size_t)nout;
   int64_t* params = malloc(bytes);
   if (!params) return mlx_error_(MLX_ERROR_MEMORY, "[split] Out of memory.");
-  int64_t* shapes = params + nout + 1;
+  int64_t* shapes = params + nparams;
   const int64_t** shape_ptrs = (const int64_t**)(shapes + (size_t)nout * (size_t)nd);
   mlx_dtype* dtypes = (mlx_dtype*)(shape_ptrs + nout);
   int* ndims = (int*)(dtypes + nout);
   params[0] = ax;
+  memcpy(params + 1 + nout, indices, sizeof(int64_t) * nindices);
   for (int i = 0; i < nout; i++) {
     int64_t lo = i == 0 ? 0 : indices[i - 1], hi = i < nout - 1 ? indices[i] : n, len;
     normalize_slice(n, lo, hi, 1, &params[1 + i], &len);
@@ -380,8 +492,8 @@ int mlx_split(mlx_array* res, const mlx_array a, const int64_t* indices, size_t 
     dtypes[i] = in->dtype;
     ndims[i] = nd;
   }
-  int rc = mlx_op_record_(res, nout, &prim_split, params, sizeof(int64_t) * ((size_t)nout + 1), &in, 1, dtypes,
-                          shape_ptrs, ndims, s);
+  int rc = mlx_op_record_(res, nout, &prim_split, params, sizeof(int64_t) * nparams, &in, 1, dtypes, shape_ptrs, ndims,
+                          s);
   free(params);
   return rc;
 }
@@ -409,5 +521,281 @@ int mlx_split_equal(mlx_array* res, const mlx_array a, int64_t sections, int axi
   for (int64_t i = 0; i < sections - 1; i++) idx[i] = (i + 1) * (n / sections);
   int rc = mlx_split(res, a, idx, (size_t)(sections - 1), ax, s);
   free(idx);
+  return rc;
+}
+
+/* ---- transform rules ----------------------------------------------------
+ * As upstream MLX's (mlx/primitives.cpp), built from the public ops so
+ * that rules compose. Shapes in comments: B is the vmapped batch size. */
+
+int mlx_sum_to_shape_(mlx_array* res, const mlx_array x, const int64_t* shape, int ndim, mlx_stream s) {
+  const mlx_node_* n = MLX_NODE(x);
+  int diff = n->ndim - ndim, naxes = 0;
+  int axes[n->ndim > 0 ? n->ndim : 1];
+  for (int i = 0; i < n->ndim; i++)
+    if (i < diff || (shape[i - diff] == 1 && n->shape[i] != 1)) axes[naxes++] = i;
+  if (naxes == 0) return mlx_reshape(res, x, shape, ndim, s);
+  mlx_array sum = mlx_array_new();
+  int rc = mlx_sum_axes(&sum, x, axes, (size_t)naxes, 1, s);
+  if (rc == MLX_OK) rc = mlx_reshape(res, sum, shape, ndim, s);
+  mlx_array_free(sum);
+  return rc;
+}
+
+/* x with its axis `from` moved to `to` (a new handle to x when equal). */
+static int move_axis(mlx_array* res, const mlx_array x, int from, int to, mlx_stream s) {
+  if (from == to) return mlx_array_set(res, x);
+  return mlx_moveaxis(res, x, from, to, s);
+}
+
+static int reshape_vjp(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                       const mlx_array* outputs, int nout, const mlx_array* cots, const void* params, mlx_stream s) {
+  const mlx_node_* in = MLX_NODE(inputs[0]);
+  return mlx_reshape(&in_cots[0], cots[0], in->shape, in->ndim, s);
+}
+
+static int reshape_jvp(mlx_array* out_tans, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                       const mlx_array* outputs, int nout, const mlx_array* tangents, const void* params,
+                       mlx_stream s) {
+  const int64_t* p = params;
+  return mlx_reshape(&out_tans[0], tangents[0], p + 1, (int)p[0], s);
+}
+
+/* Batch axis to the front, then reshape to (B, shape...). */
+static int reshape_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, const int* in_axes, int nin, int nout,
+                        const void* params, mlx_stream s) {
+  const int64_t* p = params;
+  int nd = (int)p[0];
+  int64_t shape[nd + 1];
+  shape[0] = mlx_array_dim(inputs[0], in_axes[0]);
+  memcpy(shape + 1, p + 1, sizeof(int64_t) * (size_t)nd);
+  mlx_array front = mlx_array_new();
+  int rc = move_axis(&front, inputs[0], in_axes[0], 0, s);
+  if (rc == MLX_OK) rc = mlx_reshape(&outs[0], front, shape, nd + 1, s);
+  mlx_array_free(front);
+  out_axes[0] = 0;
+  return rc;
+}
+
+static int transpose_vjp(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                         const mlx_array* outputs, int nout, const mlx_array* cots, const void* params, mlx_stream s) {
+  const int* perm = params;
+  int nd = mlx_array_ndim(inputs[0]);
+  int inv[nd];
+  for (int i = 0; i < nd; i++) inv[perm[i]] = i;
+  return mlx_transpose(&in_cots[0], cots[0], inv, (size_t)nd, s);
+}
+
+static int transpose_jvp(mlx_array* out_tans, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                         const mlx_array* outputs, int nout, const mlx_array* tangents, const void* params,
+                         mlx_stream s) {
+  return mlx_transpose(&out_tans[0], tangents[0], params, (size_t)mlx_array_ndim(inputs[0]), s);
+}
+
+/* The batch axis stays where it is; the other axes are permuted around
+ * it. */
+static int transpose_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, const int* in_axes, int nin,
+                          int nout, const void* params, mlx_stream s) {
+  const int* perm = params;
+  int ax = in_axes[0], nd = mlx_array_ndim(inputs[0]) - 1;
+  int bperm[nd + 1];
+  for (int i = 0, k = 0; i <= nd; i++) {
+    if (i == ax) {
+      bperm[i] = ax;
+    } else {
+      bperm[i] = perm[k] + (perm[k] >= ax);
+      k++;
+    }
+  }
+  out_axes[0] = ax;
+  return mlx_transpose(&outs[0], inputs[0], bperm, (size_t)nd + 1, s);
+}
+
+static int broadcast_vjp(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                         const mlx_array* outputs, int nout, const mlx_array* cots, const void* params, mlx_stream s) {
+  const mlx_node_* in = MLX_NODE(inputs[0]);
+  return mlx_sum_to_shape_(&in_cots[0], cots[0], in->shape, in->ndim, s);
+}
+
+static int broadcast_jvp(mlx_array* out_tans, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                         const mlx_array* outputs, int nout, const mlx_array* tangents, const void* params,
+                         mlx_stream s) {
+  const int64_t* p = params;
+  return mlx_broadcast_to(&out_tans[0], tangents[0], p + 1, (int)p[0], s);
+}
+
+/* Pads the batched input with leading 1s to the output's rank (+1), so
+ * its batch axis lines up with the B inserted into the target shape. */
+static int broadcast_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, const int* in_axes, int nin,
+                          int nout, const void* params, mlx_stream s) {
+  const int64_t* p = params;
+  const mlx_node_* in = MLX_NODE(inputs[0]);
+  int nd = (int)p[0], diff = nd - (in->ndim - 1), ax = in_axes[0] + diff;
+  int64_t xshape[nd + 1], shape[nd + 1];
+  for (int i = 0; i < nd + 1; i++) xshape[i] = i < diff ? 1 : in->shape[i - diff];
+  for (int i = 0, k = 0; i < nd + 1; i++) shape[i] = i == ax ? in->shape[in_axes[0]] : p[1 + k++];
+  mlx_array x = mlx_array_new();
+  int rc = mlx_reshape(&x, inputs[0], xshape, nd + 1, s);
+  if (rc == MLX_OK) rc = mlx_broadcast_to(&outs[0], x, shape, nd + 1, s);
+  mlx_array_free(x);
+  out_axes[0] = ax;
+  return rc;
+}
+
+/* The cotangent written into zeros at the sliced positions. */
+static int slice_vjp(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                     const mlx_array* outputs, int nout, const mlx_array* cots, const void* params, mlx_stream s) {
+  mlx_array zeros = mlx_array_new(), upd = mlx_array_new();
+  int rc = mlx_zeros_like(&zeros, inputs[0], s);
+  if (rc == MLX_OK) rc = mlx_astype(&upd, cots[0], mlx_array_dtype(inputs[0]), s);
+  if (rc == MLX_OK) rc = slice_update_p(&in_cots[0], zeros, upd, params, s);
+  mlx_array_free(zeros);
+  mlx_array_free(upd);
+  return rc;
+}
+
+static int slice_jvp(mlx_array* out_tans, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                     const mlx_array* outputs, int nout, const mlx_array* tangents, const void* params, mlx_stream s) {
+  const int64_t* p = params;
+  int nd = mlx_array_ndim(inputs[0]);
+  return mlx_slice_norm_(&out_tans[0], tangents[0], p, p + nd, p + 2 * nd, s);
+}
+
+/* p (first, step, len of nd axes) with the whole axis ax of size b
+ * inserted, into q (3 * (nd + 1) entries). */
+static void insert_full_axis(int64_t* q, const int64_t* p, int nd, int ax, int64_t b) {
+  for (int i = 0, k = 0; i <= nd; i++) {
+    if (i == ax) {
+      q[i] = 0, q[nd + 1 + i] = 1, q[2 * (nd + 1) + i] = b;
+    } else {
+      q[i] = p[k], q[nd + 1 + i] = p[nd + k], q[2 * (nd + 1) + i] = p[2 * nd + k];
+      k++;
+    }
+  }
+}
+
+static int slice_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, const int* in_axes, int nin, int nout,
+                      const void* params, mlx_stream s) {
+  int ax = in_axes[0], nd = mlx_array_ndim(inputs[0]) - 1;
+  int64_t q[3 * (nd + 1)];
+  insert_full_axis(q, params, nd, ax, mlx_array_dim(inputs[0], ax));
+  out_axes[0] = ax;
+  return mlx_slice_norm_(&outs[0], inputs[0], q, q + nd + 1, q + 2 * (nd + 1), s);
+}
+
+/* Cotangents of the pieces concatenated back along the axis when the
+ * pieces tile it in order (the usual case); otherwise (unsorted or
+ * out-of-range indices make pieces overlap or leave gaps) each piece is
+ * padded back to its place and the pieces are summed. */
+static int split_vjp(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                     const mlx_array* outputs, int nout, const mlx_array* cots, const void* params, mlx_stream s) {
+  const int64_t* p = params;
+  int ax = (int)p[0];
+  const mlx_node_* in = MLX_NODE(inputs[0]);
+  int64_t n = in->shape[ax], end = 0;
+  int tiles = 1;
+  for (int i = 0; i < nout; i++) {
+    tiles &= p[1 + i] == end;
+    end = p[1 + i] + mlx_array_dim(cots[i], ax);
+  }
+  if (tiles && end == n) return mlx_concatenate(&in_cots[0], cots, (size_t)nout, ax, s);
+  mlx_array zero = mlx_array_new(), acc = mlx_array_new(), piece = mlx_array_new(), sum = mlx_array_new();
+  int rc = mlx_zeros_like(&acc, inputs[0], s);
+  if (rc == MLX_OK) rc = mlx_zeros(&zero, NULL, 0, in->dtype, s);
+  for (int i = 0; i < nout && rc == MLX_OK; i++) {
+    int64_t len = mlx_array_dim(cots[i], ax), lo = p[1 + i], hi = n - lo - len;
+    if (len == 0) continue;
+    rc = mlx_pad(&piece, cots[i], &ax, &lo, &hi, 1, zero, "constant", s);
+    if (rc == MLX_OK) rc = mlx_add(&sum, acc, piece, s);
+    if (rc == MLX_OK) rc = mlx_array_set(&acc, sum);
+  }
+  if (rc == MLX_OK) rc = mlx_array_set(&in_cots[0], acc);
+  mlx_array_free(zero), mlx_array_free(acc), mlx_array_free(piece), mlx_array_free(sum);
+  return rc;
+}
+
+static int split_jvp(mlx_array* out_tans, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                     const mlx_array* outputs, int nout, const mlx_array* tangents, const void* params, mlx_stream s) {
+  const int64_t* p = params;
+  return mlx_split(out_tans, tangents[0], p + 1 + nout, (size_t)nout - 1, (int)p[0], s);
+}
+
+static int split_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, const int* in_axes, int nin, int nout,
+                      const void* params, mlx_stream s) {
+  const int64_t* p = params;
+  int ax = (int)p[0];
+  for (int i = 0; i < nout; i++) out_axes[i] = in_axes[0];
+  return mlx_split(outs, inputs[0], p + 1 + nout, (size_t)nout - 1, ax + (in_axes[0] <= ax), s);
+}
+
+static int slice_update_vjp(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                            const mlx_array* outputs, int nout, const mlx_array* cots, const void* params,
+                            mlx_stream s) {
+  const int64_t* p = params;
+  int nd = mlx_array_ndim(inputs[0]), rc = MLX_OK;
+  for (int k = 0; k < nargs && rc == MLX_OK; k++) {
+    if (argnums[k] == 1) {
+      rc = mlx_slice_norm_(&in_cots[k], cots[0], p, p + nd, p + 2 * nd, s);
+      continue;
+    }
+    /* The source's cotangent: zeros where the update went. */
+    mlx_array zeros = mlx_array_new();
+    rc = mlx_zeros(&zeros, p + 2 * nd, nd, mlx_array_dtype(cots[0]), s);
+    if (rc == MLX_OK) rc = slice_update_p(&in_cots[k], cots[0], zeros, p, s);
+    mlx_array_free(zeros);
+  }
+  return rc;
+}
+
+static int slice_update_jvp(mlx_array* out_tans, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                            const mlx_array* outputs, int nout, const mlx_array* tangents, const void* params,
+                            mlx_stream s) {
+  mlx_array t[2] = {mlx_array_new(), mlx_array_new()};
+  int rc = MLX_OK;
+  for (int k = 0; k < nargs && rc == MLX_OK; k++) rc = mlx_array_set(&t[argnums[k]], tangents[k]);
+  for (int i = 0; i < 2 && rc == MLX_OK; i++)
+    if (!t[i].ctx) rc = mlx_zeros_like(&t[i], inputs[i], s);
+  if (rc == MLX_OK && mlx_array_dtype(t[1]) != mlx_array_dtype(t[0])) {
+    mlx_array c = mlx_array_new();
+    rc = mlx_astype(&c, t[1], mlx_array_dtype(t[0]), s);
+    if (rc == MLX_OK) rc = mlx_array_set(&t[1], c);
+    mlx_array_free(c);
+  }
+  if (rc == MLX_OK) rc = slice_update_p(&out_tans[0], t[0], t[1], params, s);
+  mlx_array_free(t[0]), mlx_array_free(t[1]);
+  return rc;
+}
+
+/* Both operands get the batch at the source's batch axis (an unbatched
+ * source is broadcast along it, an unbatched update too), and the region
+ * spans that axis whole. */
+static int slice_update_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, const int* in_axes, int nin,
+                             int nout, const void* params, mlx_stream s) {
+  int sax = in_axes[0], uax = in_axes[1];
+  int nd = mlx_array_ndim(inputs[0]) - (sax >= 0);
+  int64_t b = sax >= 0 ? mlx_array_dim(inputs[0], sax) : mlx_array_dim(inputs[1], uax);
+  int ax = sax >= 0 ? sax : uax;
+  int64_t q[3 * (nd + 1)];
+  insert_full_axis(q, params, nd, ax, b);
+  mlx_array src = mlx_array_new(), upd = mlx_array_new(), tmp = mlx_array_new();
+  int rc = MLX_OK;
+  if (sax >= 0) {
+    rc = mlx_array_set(&src, inputs[0]);
+  } else {
+    const mlx_node_* n = MLX_NODE(inputs[0]);
+    int64_t shape[nd + 1];
+    for (int i = 0, k = 0; i <= nd; i++) shape[i] = i == ax ? b : n->shape[k++];
+    rc = mlx_expand_dims(&tmp, inputs[0], &ax, 1, s);
+    if (rc == MLX_OK) rc = mlx_broadcast_to(&src, tmp, shape, nd + 1, s);
+  }
+  if (rc == MLX_OK && uax >= 0) {
+    rc = move_axis(&upd, inputs[1], uax, ax, s);
+  } else if (rc == MLX_OK) {
+    rc = mlx_expand_dims(&tmp, inputs[1], &ax, 1, s);
+    if (rc == MLX_OK) rc = mlx_broadcast_to(&upd, tmp, q + 2 * (nd + 1), nd + 1, s);
+  }
+  if (rc == MLX_OK) rc = slice_update_p(&outs[0], src, upd, q, s);
+  mlx_array_free(src), mlx_array_free(upd), mlx_array_free(tmp);
+  out_axes[0] = ax;
   return rc;
 }

@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "../cpu/elementwise.h"
+#include "elementwise_rules.h"
 
 /* Records op on a (cast to `in` first when needed) with output dtype out. */
 static int unary(mlx_array* res, const mlx_prim_* prim, int op, const mlx_array a, mlx_dtype in, mlx_dtype out,
@@ -27,7 +28,9 @@ static int unsupported(const char* op, mlx_dtype t) {
   return mlx_error_(MLX_ERROR_DTYPE, "[%s] not supported for %s", op, mlx_dtype_name(t));
 }
 
-#define PRIM(NAME) static const mlx_prim_ prim_##NAME = {.name = #NAME, .cpu = mlx_cpu_unary_};
+#define PRIM(NAME)                                                                                 \
+  static const mlx_prim_ prim_##NAME = {.name = #NAME, .cpu = mlx_cpu_unary_, .vjp = mlx_unary_vjp_, \
+                                        .jvp = mlx_unary_jvp_, .vmap = mlx_unary_vmap_};
 
 /* Ops computed in at least float32, same dtype out. COMPLEX: whether
  * upstream accepts complex64. */
