@@ -86,6 +86,11 @@ mlx_closure mlx_closure_new(mlx_closure_fn fn, void* payload, void (*dtor)(void*
   return r;
 }
 
+void mlx_closure_retain_(mlx_closure c) {
+  closure_impl* p = c.ctx;
+  if (p) atomic_fetch_add_explicit(&p->refcount, 1, memory_order_relaxed);
+}
+
 int mlx_closure_free(mlx_closure c) {
   closure_impl* p = c.ctx;
   if (!p || atomic_fetch_sub(&p->refcount, 1) != 1) return MLX_OK;

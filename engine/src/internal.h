@@ -94,6 +94,12 @@ typedef int (*mlx_jvp_rule_)(mlx_array* out_tans, const int* argnums, int nargs,
 typedef int (*mlx_vmap_rule_)(mlx_array* outs, int* out_axes, const mlx_array* inputs, const int* in_axes, int nin,
                               int nout, const void* params, mlx_stream s);
 
+/* An output_shapes rule: writes shapes[i] (capacity cap dims) and ndims[i]
+ * for each output of the op on inputs ins with these params; an error
+ * (MLX_ERROR_SHAPE) when the inputs' shapes do not fit the op. */
+typedef int (*mlx_shape_rule_)(int64_t* const* shapes, int* ndims, int nout, int cap, mlx_node_* const* ins, int nin,
+                               const void* params);
+
 /* One entry of the primitive table: name, kernels per device, and the
  * transform rules (NULL: the transform fails with a clear error). */
 typedef struct mlx_prim_ {
@@ -103,7 +109,19 @@ typedef struct mlx_prim_ {
   mlx_vjp_rule_ vjp;
   mlx_jvp_rule_ jvp;
   mlx_vmap_rule_ vmap;
+  /* Releases what params own when the op is freed (NULL: params are plain
+   * data). An op takes that ownership only once recorded successfully. */
+  void (*params_free)(void* params);
+  /* Output shapes from the inputs (NULL: unknown). compile's shapeless
+   * mode replays a traced tape for new input shapes only when every op of
+   * it has this rule. */
+  mlx_shape_rule_ output_shapes;
 } mlx_prim_;
+
+/* The output_shapes rule of elementwise prims (one output, the broadcast
+ * of all inputs' shapes). */
+int mlx_elementwise_shapes_(int64_t* const* shapes, int* ndims, int nout, int cap, mlx_node_* const* ins, int nin,
+                            const void* params);
 
 /* Shared rules for primitives that are not differentiable (comparisons,
  * argmax, integer results, random bits): zero cotangents and tangents, as
@@ -238,6 +256,28 @@ void mlx_node_copy_to_(void* dst, mlx_dtype dst_dtype, const mlx_node_* n);
 /* ---- transforms -------------------------------------------------------- */
 /* Borrowed node i of a list (no bounds check). */
 mlx_node_* mlx_vector_node_(const mlx_vector_array v, size_t i);
+/* Takes a new reference on a closure (released by mlx_closure_free); an
+ * empty handle is a no-op. */
+void mlx_closure_retain_(mlx_closure c);
+/* A tracer copy of node p in *res: what a transform (or compile) hands to
+ * the function it traces. */
+int mlx_make_tracer_(mlx_array* res, mlx_node_* p);
+/* The ops between sources (tracer nodes) and outs that depend on a
+ * source, in dependency order: *ops gets a malloc'ed array (the caller
+ * frees it) of borrowed ops, alive while outs are. */
+int mlx_trace_tape_(mlx_op_*** ops, size_t* nops, mlx_node_* const* sources, size_t nsrc, mlx_node_* const* outs,
+                    size_t nouts);
+
+/* ---- the global random key sequence (ops/random.c) --------------------- */
+/* The next key of the sequence (advancing it), as a new evaluated array. */
+int mlx_random_next_key_(mlx_array* res);
+/* Sees each key drawn from the sequence on this thread and may replace
+ * *key (compile turns it into a traced input); key is NULL when the
+ * sequence is reseeded. A non-zero status fails the draw. */
+typedef int (*mlx_random_key_hook_)(void* ctx, mlx_array* key);
+/* Installs hook (NULL: none) for this thread; *prev and *prev_ctx get the
+ * one it replaces, to restore. */
+void mlx_random_set_key_hook_(mlx_random_key_hook_ hook, void* ctx, mlx_random_key_hook_* prev, void** prev_ctx);
 
 /* ---- CPU thread pool ---------------------------------------------------- */
 typedef void (*mlx_range_fn_)(void* ctx, int64_t begin, int64_t end);

@@ -79,6 +79,7 @@ static void free_op(mlx_op_* op, node_stack* st) {
     pthread_mutex_destroy(op->lock);
     free(op->lock);
   }
+  if (op->prim->params_free) op->prim->params_free(op->params);
   free(op);
 }
 

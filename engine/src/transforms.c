@@ -38,7 +38,8 @@ static int identity_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs
   return mlx_array_set(&outs[0], inputs[0]);
 }
 
-static const mlx_prim_ prim_trace = {"trace", copy_kernel, NULL, identity_vjp, identity_jvp, identity_vmap};
+static const mlx_prim_ prim_trace = {
+    .name = "trace", .cpu = copy_kernel, .vjp = identity_vjp, .jvp = identity_jvp, .vmap = identity_vmap};
 
 int mlx_vjp_zero_(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,
                   const mlx_array* outputs, int nout, const mlx_array* cots, const void* params, mlx_stream s) {
@@ -217,6 +218,31 @@ static mlx_node_* op_output(mlx_op_* op, int i) {
 static int make_tracer(mlx_array* res, mlx_node_* p) {
   MLX_TRY(mlx_op1_(res, &prim_trace, NULL, 0, &p, 1, p->dtype, p->shape, p->ndim, MLX_DEFAULT_STREAM));
   MLX_NODE(*res)->tracer = 1;
+  return MLX_OK;
+}
+
+int mlx_make_tracer_(mlx_array* res, mlx_node_* p) {
+  return make_tracer(res, p);
+}
+
+int mlx_trace_tape_(mlx_op_*** ops, size_t* nops, mlx_node_* const* sources, size_t nsrc, mlx_node_* const* outs,
+                    size_t nouts) {
+  pmap deps = {0};
+  tape t = {0};
+  int rc = MLX_OK;
+  for (size_t i = 0; i < nsrc && rc == MLX_OK; i++) {
+    slot* s = pmap_put(&deps, sources[i]);
+    if (!s) rc = mlx_last_error_code();
+    else s->flag = 1;
+  }
+  if (rc == MLX_OK) rc = build_tape(&t, &deps, outs, nouts);
+  pmap_free(&deps);
+  if (rc) {
+    free(t.ops);
+    return rc;
+  }
+  *ops = t.ops;
+  *nops = t.n;
   return MLX_OK;
 }
 
@@ -632,7 +658,7 @@ int mlx_vmap(mlx_vector_array outputs, const mlx_closure fun, const mlx_vector_a
   }
   if (rc == MLX_OK) rc = mlx_closure_apply(res, fun, args);
   size_t nout = mlx_vector_array_size(res);
-  if (rc == MLX_OK && nout_axes != nout)
+  if (rc == MLX_OK && nout_axes && nout_axes != nout)
     rc = mlx_error_(MLX_ERROR_ARGUMENT, "[vmap] %zu out_axes for %zu outputs", nout_axes, nout);
   if (rc == MLX_OK) {
     mlx_node_* outs[nout ? nout : 1];
@@ -681,7 +707,7 @@ int mlx_vmap(mlx_vector_array outputs, const mlx_closure fun, const mlx_vector_a
     mlx_node_* o = mlx_vector_node_(res, j);
     slot* s = pmap_find(&bmap, o);
     mlx_array r = mlx_array_new();
-    int want = out_axes[j];
+    int want = nout_axes ? out_axes[j] : 0;
     if (s && s->val.ctx && s->flag >= 0) {
       int nd = MLX_NODE(s->val)->ndim;
       if (want == MLX_VMAP_NONE) {

@@ -124,6 +124,21 @@ void mlxrb_eval_value(VALUE v);
 /* mlx_synchronize with the GVL released. */
 void mlxrb_synchronize(mlx_stream s);
 
+/* ---- transforms.c ------------------------------------------------------- */
+/* A new engine closure whose calls run callable.call(list) (list: a Ruby
+ * Array of MLX::Core::Array; the result: an array or a Ruby Array of them),
+ * with an exception in the callable relayed as MLX_ERROR_CALLBACK. rooted:
+ * the callable stays alive while the engine holds the closure; otherwise
+ * the caller must mark it for as long as the closure lives. Free it with
+ * mlx_closure_free. Raises TypeError if callable has no #call. */
+mlx_closure mlxrb_closure_new(VALUE callable, int rooted);
+/* Raises for the status of an engine call that ran such closures: the
+ * callable's own exception (or throw/break) for MLX_ERROR_CALLBACK, the
+ * engine's error otherwise. */
+void mlxrb_callback_check(int rc);
+/* A Ruby Array of new MLX::Core::Array objects for the list's elements. */
+VALUE mlxrb_vector_to_ruby(mlx_vector_array v);
+
 /* ---- init functions of each file --------------------------------------- */
 void mlxrb_init_errors(void);
 void mlxrb_init_dtype(void);
@@ -139,6 +154,8 @@ void mlxrb_init_ops_creation(void);
 void mlxrb_init_random(void);
 void mlxrb_init_io(void);
 void mlxrb_init_memory(void);
+void mlxrb_init_transforms(void);
+void mlxrb_init_compile(void);
 
 /* Define a module function of MLX::Native with a fixed arity. */
 #define MLXRB_DEF(name, fn, argc) rb_define_module_function(mlxrb_mNative, name, RUBY_METHOD_FUNC(fn), argc)

@@ -23,4 +23,6 @@ RUBY_FUNC_EXPORTED void Init_native(void) {
   mlxrb_init_random();
   mlxrb_init_io();
   mlxrb_init_memory();
+  mlxrb_init_transforms();
+  mlxrb_init_compile();
 }

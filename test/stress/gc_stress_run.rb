@@ -71,3 +71,7 @@ class GCStressTest < Minitest::Test
     end
   end
 end
+
+# The transforms and compile subsets live beside this file.
+require_relative "transforms_stress"
+require_relative "compile_stress"

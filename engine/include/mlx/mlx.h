@@ -29,6 +29,7 @@
 #include "mlx/random.h"
 #include "mlx/io.h"
 #include "mlx/transforms.h"
+#include "mlx/compile.h"
 
 #define MLX_ENGINE_VERSION "0.1.0"
 

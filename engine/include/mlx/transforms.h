@@ -85,8 +85,11 @@ int mlx_value_and_grad(
 
 /* Vectorizing map: runs fun once over the batch. in_axes has one entry per
  * input (the batched axis, or MLX_VMAP_NONE); out_axes one per output
- * (MLX_VMAP_NONE only for outputs that do not depend on batched inputs).
- * All batched inputs must have the same size along their axis. */
+ * (MLX_VMAP_NONE only for outputs that do not depend on batched inputs),
+ * or nout_axes 0 (out_axes may be NULL) for axis 0 on every output, as
+ * upstream's empty out_axes: a caller that learns the number of outputs
+ * only from the call itself needs that. All batched inputs must have the
+ * same size along their axis. */
 int mlx_vmap(
     mlx_vector_array outputs,
     const mlx_closure fun,
@@ -95,6 +98,43 @@ int mlx_vmap(
     size_t nin_axes,
     const int* out_axes,
     size_t nout_axes);
+
+/* Custom transforms of a function (upstream custom_function). *res gets a
+ * closure that calls fun and marks its outputs, so that vjp, jvp and vmap
+ * use the given rules there instead of going through fun's graph. Any rule
+ * may be an empty handle ({NULL}): that transform then goes through fun
+ * again (vjp and jvp trace fun on the primals; vmap maps fun with every
+ * output on axis 0). With no rule at all, *res is fun itself. *res must
+ * hold an empty handle or a closure, which is released. The result keeps
+ * its own references to the closures.
+ *
+ * Calling conventions of the rules, for n primals (the inputs fun was
+ * called with) and m outputs; each gets one flat list:
+ *   vjp:  [primals (n), cotangents (m), outputs (m)] -> n arrays, the
+ *         cotangent of each primal, with the primal's shape.
+ *   jvp:  [primals (n), tangents (n)] -> m arrays, the tangent of each
+ *         output. A primal without a tangent gets zeros.
+ *   vmap: [primals (n), axes] where axes is an int32 array of shape [n],
+ *         each primal's batch axis or -1 when it is not batched -> the m
+ *         batched outputs, optionally followed by an integer array of
+ *         shape [m] with their batch axes (-1: not batched); without it
+ *         every output is batched along axis 0. */
+int mlx_custom_function(
+    mlx_closure* res,
+    const mlx_closure fun,
+    const mlx_closure vjp,
+    const mlx_closure jvp,
+    const mlx_closure vmap);
+
+/* Gradient checkpointing: *res computes fun, and its vjp recomputes fun
+ * from the primals (after the outputs, see mlx_depends) instead of keeping
+ * fun's intermediates. *res as in mlx_custom_function. */
+int mlx_checkpoint(mlx_closure* res, const mlx_closure fun);
+
+/* outputs gets one array per input, equal to it, that is computed only
+ * once every dependency is: a scheduling edge. Gradients flow to the
+ * inputs, none to the dependencies. */
+int mlx_depends(mlx_vector_array outputs, const mlx_vector_array inputs, const mlx_vector_array dependencies);
 
 #ifdef __cplusplus
 }

@@ -174,12 +174,13 @@ static inline double logaddexp_d(double x, double y) {
   return (lo == -INFINITY || hi == INFINITY) ? hi : out;
 }
 
-static inline int eq_f(float x, float y) { return x == y; }
-static inline int ne_f(float x, float y) { return x != y; }
-static inline int gt_f(float x, float y) { return x > y; }
-static inline int ge_f(float x, float y) { return x >= y; }
-static inline int lt_f(float x, float y) { return x < y; }
-static inline int le_f(float x, float y) { return x <= y; }
+/* Real comparisons in the operands' own type (float64 stays double). */
+#define eq_f(x, y) ((x) == (y))
+#define ne_f(x, y) ((x) != (y))
+#define gt_f(x, y) ((x) > (y))
+#define ge_f(x, y) ((x) >= (y))
+#define lt_f(x, y) ((x) < (y))
+#define le_f(x, y) ((x) <= (y))
 
 /* Complex: lexicographic order as upstream's complex64_t. */
 static inline int isnan_c(mlx_c64 z) { return crealf(z) != crealf(z) || cimagf(z) != cimagf(z); }

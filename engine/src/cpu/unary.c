@@ -10,7 +10,11 @@
  * fill the output. float16/bfloat16 compute through float; the math that
  * upstream MLX computes with its own polynomials (exp, sin, cos, erf,
  * erfinv, and the exp inside sigmoid) comes from elementwise.h so the
- * bits match Python MLX. */
+ * bits match Python MLX. Where upstream calls libm per element (tanh, log,
+ * expm1, tan, ...), float32 and the half types use our own vectorizable
+ * math from elementwise.h instead: a libm call in the loop keeps gcc from
+ * vectorizing it, at ten times NumPy's time on large arrays. float64
+ * keeps libm. */
 #include <complex.h>
 
 #include "elementwise.h"
@@ -19,24 +23,57 @@
 #define GRAIN (1 << 15)
 #define MAXDIM 64
 
+/* Row functions inline every helper in their expression: gcc's
+ * unit-growth limit otherwise leaves calls in this large file, and a call
+ * keeps the loop from vectorizing. */
+#define ROW_INLINE __attribute__((flatten))
+
 typedef void (*unary_row)(void* restrict out, const void* restrict in, int64_t n, int64_t s);
 
 /* out[i] = EXPR for x = in[i * s], i in [0, n). */
-#define ROW(NAME, TI, TO, EXPR)                                                             \
-  static void NAME(void* restrict out_, const void* restrict in_, int64_t n, int64_t s) { \
-    TO* restrict out = out_;                                                                \
-    const TI* restrict in = in_;                                                            \
-    if (s == 1) {                                                                           \
-      for (int64_t i = 0; i < n; i++) {                                                     \
-        TI x = in[i];                                                                       \
-        out[i] = (EXPR);                                                                    \
-      }                                                                                     \
-    } else {                                                                                \
-      for (int64_t i = 0; i < n; i++) {                                                     \
-        TI x = in[i * s];                                                                   \
-        out[i] = (EXPR);                                                                    \
-      }                                                                                     \
-    }                                                                                       \
+#define ROW(NAME, TI, TO, EXPR)                                                                      \
+  static ROW_INLINE void NAME(void* restrict out_, const void* restrict in_, int64_t n, int64_t s) { \
+    TO* restrict out = out_;                                                                         \
+    const TI* restrict in = in_;                                                                     \
+    if (s == 1) {                                                                                    \
+      for (int64_t i = 0; i < n; i++) {                                                              \
+        TI x = in[i];                                                                                \
+        out[i] = (EXPR);                                                                             \
+      }                                                                                              \
+    } else {                                                                                         \
+      for (int64_t i = 0; i < n; i++) {                                                              \
+        TI x = in[i * s];                                                                            \
+        out[i] = (EXPR);                                                                             \
+      }                                                                                              \
+    }                                                                                                \
+  }
+
+/* Like ROW for an op whose vectorizable formula FAST holds where OK is
+ * true: the rare elements where it does not (huge or non-finite inputs)
+ * get SLOW in a second pass, so the main loop holds no call. The input is
+ * first copied a block at a time, since a donated output is the input's
+ * buffer and the second pass still needs the inputs. */
+#define FIXUP_BLOCK 256
+#define ROW_FIXUP(NAME, TI, TO, FAST, OK, SLOW)                                                      \
+  static ROW_INLINE void NAME(void* restrict out_, const void* restrict in_, int64_t n, int64_t s) { \
+    TO* restrict out = out_;                                                                         \
+    const TI* restrict in = in_;                                                                     \
+    TI xs[FIXUP_BLOCK];                                                                              \
+    for (int64_t b = 0; b < n; b += FIXUP_BLOCK) {                                                   \
+      int m = n - b < FIXUP_BLOCK ? (int)(n - b) : FIXUP_BLOCK;                                      \
+      for (int i = 0; i < m; i++) xs[i] = in[(b + i) * s];                                           \
+      int miss = 0;                                                                                  \
+      for (int i = 0; i < m; i++) {                                                                  \
+        TI x = xs[i];                                                                                \
+        out[b + i] = (FAST);                                                                         \
+        miss |= !(OK);                                                                               \
+      }                                                                                              \
+      if (!miss) continue;                                                                           \
+      for (int i = 0; i < m; i++) {                                                                  \
+        TI x = xs[i];                                                                                \
+        if (!(OK)) out[b + i] = (SLOW);                                                              \
+      }                                                                                              \
+    }                                                                                                \
   }
 
 #define F16(v) mlx_f32_to_f16_(v)
@@ -168,6 +205,21 @@ static inline mlx_c64 log1p_c(mlx_c64 z) {
 }
 static inline mlx_c64 round_c(mlx_c64 z) { return CMPLXF(rintf(crealf(z)), rintf(cimagf(z))); }
 
+/* sin and cos as upstream: its polynomial where |x| <= MLX_SINCOS_LIMIT_,
+ * libm's beyond; tan ours up to MLX_TAN_LIMIT_, libm's beyond. */
+static inline int sincos_ok(float x) { return fabsf(x) <= MLX_SINCOS_LIMIT_; }
+static inline float sin_fast(float x) { return mlx_sincos_f32_(x, 1); }
+static inline float cos_fast(float x) { return mlx_sincos_f32_(x, 0); }
+static inline int tan_ok(float x) { return fabsf(x) <= MLX_TAN_LIMIT_; }
+
+/* FLOATS for ops whose fast F32F holds where OK: the others get LIBM in
+ * ROW_FIXUP's second pass. */
+#define FIXUP_FLOATS(OP, F32F, OK, LIBM, F64F)                                                           \
+  ROW_FIXUP(OP##_f32, float, float, F32F(x), OK(x), LIBM(x))                                             \
+  ROW_FIXUP(OP##_f16, uint16_t, uint16_t, F16(F32F(F16L(x))), OK(F16L(x)), F16(LIBM(F16L(x))))           \
+  ROW_FIXUP(OP##_bf16, mlx_bf16, mlx_bf16, BF(F32F(BFL(x))), OK(BFL(x)), BF(LIBM(BFL(x))))               \
+  ROW(OP##_f64, double, double, F64F(x))
+
 /* ---- row functions ------------------------------------------------------- */
 
 FLOATS(abs, fabsf, fabs)
@@ -195,49 +247,49 @@ FLOATS(rsqrt, rsqrt_f, rsqrt_d)
 ROW(rsqrt_c64, mlx_c64, mlx_c64, rsqrt_c(x))
 FLOATS(exp, mlx_exp_f32_, exp_d)
 ROW(exp_c64, mlx_c64, mlx_c64, cexpf(x))
-FLOATS(expm1, expm1f, expm1)
-FLOATS(log, logf, log)
+FLOATS(expm1, mlx_expm1_f32_, expm1)
+FLOATS(log, mlx_log_f32_, log)
 ROW(log_c64, mlx_c64, mlx_c64, clogf(x))
-FLOATS(log1p, log1pf, log1p)
+FLOATS(log1p, mlx_log1p_f32_, log1p)
 ROW(log1p_c64, mlx_c64, mlx_c64, log1p_c(x))
-FLOATS(log2, log2f, log2)
+FLOATS(log2, mlx_log2_f32_, log2)
 ROW(log2_c64, mlx_c64, mlx_c64, log2_c(x))
-FLOATS(log10, log10f, log10)
+FLOATS(log10, mlx_log10_f32_, log10)
 ROW(log10_c64, mlx_c64, mlx_c64, log10_c(x))
 
-FLOATS(sin, mlx_sin_f32_, sin_d)
+FIXUP_FLOATS(sin, sin_fast, sincos_ok, sinf, sin_d)
 ROW(sin_c64, mlx_c64, mlx_c64, csinf(x))
-FLOATS(cos, mlx_cos_f32_, cos_d)
+FIXUP_FLOATS(cos, cos_fast, sincos_ok, cosf, cos_d)
 ROW(cos_c64, mlx_c64, mlx_c64, ccosf(x))
 
-FLOATS(tan, tanf, tan)
+FIXUP_FLOATS(tan, mlx_tan_f32_, tan_ok, tanf, tan)
 ROW(tan_c64, mlx_c64, mlx_c64, ctanf(x))
-FLOATS(arcsin, asinf, asin)
+FLOATS(arcsin, mlx_asin_f32_, asin)
 ROW(arcsin_c64, mlx_c64, mlx_c64, casinf(x))
-FLOATS(arccos, acosf, acos)
+FLOATS(arccos, mlx_acos_f32_, acos)
 ROW(arccos_c64, mlx_c64, mlx_c64, cacosf(x))
-FLOATS(arctan, atanf, atan)
+FLOATS(arctan, mlx_atan_f32_, atan)
 ROW(arctan_c64, mlx_c64, mlx_c64, catanf(x))
-FLOATS(sinh, sinhf, sinh)
+FLOATS(sinh, mlx_sinh_f32_, sinh)
 ROW(sinh_c64, mlx_c64, mlx_c64, csinhf(x))
-FLOATS(cosh, coshf, cosh)
+FLOATS(cosh, mlx_cosh_f32_, cosh)
 ROW(cosh_c64, mlx_c64, mlx_c64, ccoshf(x))
-FLOATS(tanh, tanhf, tanh)
+FLOATS(tanh, mlx_tanh_f32_, tanh)
 ROW(tanh_c64, mlx_c64, mlx_c64, ctanhf(x))
-FLOATS(arcsinh, asinhf, asinh)
+FLOATS(arcsinh, mlx_asinh_f32_, asinh)
 ROW(arcsinh_c64, mlx_c64, mlx_c64, casinhf(x))
-FLOATS(arccosh, acoshf, acosh)
+FLOATS(arccosh, mlx_acosh_f32_, acosh)
 ROW(arccosh_c64, mlx_c64, mlx_c64, cacoshf(x))
-FLOATS(arctanh, atanhf, atanh)
+FLOATS(arctanh, mlx_atanh_f32_, atanh)
 ROW(arctanh_c64, mlx_c64, mlx_c64, catanhf(x))
 
 FLOATS4(sigmoid, sigmoid_f, sigmoid_h, sigmoid_b, sigmoid_d)
 FLOATS(erf, erf_f, erf_d)
 FLOATS(erfinv, mlx_erfinv_f32_, erfinv_d)
 
-FLOATS(floor, floorf, floor)
-FLOATS(ceil, ceilf, ceil)
-FLOATS(round, rintf, rint)
+FLOATS(floor, mlx_floor_f32_, floor)
+FLOATS(ceil, mlx_ceil_f32_, ceil)
+FLOATS(round, mlx_rint_f32_, rint)
 ROW(round_c64, mlx_c64, mlx_c64, round_c(x))
 
 ROW(real_c64, mlx_c64, float, crealf(x))

@@ -49,16 +49,29 @@ static void seq_seed_locked(uint64_t seed) {
   seq_started = 1;
 }
 
+/* compile's view of the sequence while it traces a function on this
+ * thread (see mlx_random_key_hook_). */
+static _Thread_local mlx_random_key_hook_ key_hook;
+static _Thread_local void* key_hook_ctx;
+
+void mlx_random_set_key_hook_(mlx_random_key_hook_ hook, void* ctx, mlx_random_key_hook_* prev, void** prev_ctx) {
+  *prev = key_hook;
+  *prev_ctx = key_hook_ctx;
+  key_hook = hook;
+  key_hook_ctx = ctx;
+}
+
 int mlx_random_seed(uint64_t seed) {
   pthread_mutex_lock(&seq_lock);
   seq_seed_locked(seed);
   pthread_mutex_unlock(&seq_lock);
+  if (key_hook) return key_hook(key_hook_ctx, NULL);
   return MLX_OK;
 }
 
-/* The next key of the sequence, as a new evaluated array. Splitting is two
- * hashes, so it is done here directly rather than through a graph. */
-static int seq_next(mlx_array* res) {
+/* Splitting is two hashes, so it is done here directly rather than
+ * through a graph. */
+int mlx_random_next_key_(mlx_array* res) {
   uint32_t k[2], a0, b0, a1, b1;
   pthread_mutex_lock(&seq_lock);
   if (!seq_started) {
@@ -75,6 +88,13 @@ static int seq_next(mlx_array* res) {
   k[1] = b1;
   int64_t shape[1] = {2};
   return mlx_array_new_data(res, k, shape, 1, MLX_UINT32);
+}
+
+/* The next key of the sequence, as a new array (a traced one while
+ * compile traces). */
+static int seq_next(mlx_array* res) {
+  MLX_TRY(mlx_random_next_key_(res));
+  return key_hook ? key_hook(key_hook_ctx, res) : MLX_OK;
 }
 
 /* *out gets the key to use: the given one after checking it, or the next
