@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Regenerates bench/RESULTS.md: the foundation benchmarks (matmul against
+# direct sgemm, elementwise against NumPy, per-op overhead against Python
+# MLX, compile against uncompiled), each with its peer in the same run.
+#   bench/run_core.sh            (after `rake compile`; NumPy and mlx via pip)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=bench/RESULTS.md
+python=${PYTHON:-python3}
+{
+  echo "# Benchmark results"
+  echo
+  echo "Regenerate with \`bench/run_core.sh\`. Each table runs ours and its peer in the same run."
+  echo
+  echo "- Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB"
+  echo "- Ruby $(ruby -e 'print RUBY_VERSION'), mlx gem $(ruby -Ilib -rmlx -e 'print MLX::VERSION'), $($python -c 'import numpy, sys; print("NumPy", numpy.__version__, end="")' 2>/dev/null || echo 'NumPy n/a'), $($python -c 'import mlx.core as mx; print("Python MLX", mx.__version__, end="")' 2>/dev/null || echo 'Python MLX n/a')"
+  echo "- Date: $(date -u +%Y-%m-%d)"
+  echo
+  echo '## Matmul (4096 x 4096 x 4096, float32)'
+  echo
+  echo '```'
+  ruby -Ilib bench/matmul.rb 4096 5
+  echo '```'
+  echo
+  echo '## Elementwise (16M float32)'
+  echo
+  echo '```'
+  ruby -Ilib bench/elementwise.rb
+  echo '```'
+  echo
+  echo '## Per-op overhead'
+  echo
+  echo '```'
+  ruby -Ilib bench/overhead.rb
+  echo '```'
+  if [ -f bench/compile.rb ]; then
+    echo
+    echo '## compile (GELU-like chain, 16M float32)'
+    echo
+    echo '```'
+    ruby -Ilib bench/compile.rb
+    echo '```'
+  fi
+} > "$out.tmp"
+mv "$out.tmp" "$out"
+cat "$out"
