@@ -1809,6 +1809,26 @@ TEST(half_and_double_paths) {
   }
 }
 
+/* float64 comparisons compare doubles: 1 and 1 + 1e-12 differ (Python MLX
+ * 0.32: equal -> False, less -> True). */
+TEST(float64_comparisons_in_double) {
+  double a = 1.0, b = 1.0 + 1e-12;
+  mlx_array x = mlx_array_new(), y = mlx_array_new(), r = mlx_array_new();
+  CHECK_OK(mlx_array_new_data(&x, &a, NULL, 0, MLX_FLOAT64));
+  CHECK_OK(mlx_array_new_data(&y, &b, NULL, 0, MLX_FLOAT64));
+  int v = -1;
+  CHECK_OK(mlx_equal(&r, x, y, S));
+  CHECK_OK(mlx_array_item_bool(&v, r));
+  CHECK(v == 0);
+  CHECK_OK(mlx_less(&r, x, y, S));
+  CHECK_OK(mlx_array_item_bool(&v, r));
+  CHECK(v == 1);
+  CHECK_OK(mlx_greater_equal(&r, x, y, S));
+  CHECK_OK(mlx_array_item_bool(&v, r));
+  CHECK(v == 0);
+  mlx_array_free(x), mlx_array_free(y), mlx_array_free(r);
+}
+
 TEST(errors) {
   mlx_array f = mlx_array_new(), c = mlx_array_new(), i = mlx_array_new(), b = mlx_array_new();
   mlx_array none = mlx_array_new(), r = mlx_array_new();
@@ -1861,6 +1881,7 @@ int main(void) {
   RUN(round_decimals);
   RUN(composed_and_mixed);
   RUN(half_and_double_paths);
+  RUN(float64_comparisons_in_double);
   RUN(errors);
   return harness_report();
 }
