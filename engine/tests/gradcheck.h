@@ -2,7 +2,8 @@
  * test_grad_<family>.c files.
  *
  *   check_grad(name, fn, ctx, inputs, nin)   vjp and jvp of fn (float64
- *       inputs) against central finite differences;
+ *       inputs) against central finite differences (check_grad_eps for
+ *       another step and tolerance);
  *   check_vmap(name, fn, ctx, inputs, in_axes, nin)   vmap of fn against a
  *       loop over the batch, slice by slice.
  *
@@ -65,9 +66,10 @@ static int64_t gc_eval_shifted(double* out, int64_t n, op_fn fn, void* ctx, cons
   return got;
 }
 
-/* vjp and jvp of fn at inputs (float64) against finite differences. */
-static void check_grad(const char* name, op_fn fn, void* ctx, const mlx_array* inputs, int nin) {
-  const double eps = 1e-6, tol = 1e-5;
+/* vjp and jvp of fn at inputs (float64) against central finite
+ * differences with step eps, agreeing to tol relative to 1 + |fd|. */
+static void check_grad_eps(const char* name, op_fn fn, void* ctx, const mlx_array* inputs, int nin, double eps,
+                           double tol) {
   op_closure oc = {fn, ctx, nin};
   mlx_closure f = mlx_closure_new(op_closure_call, &oc, NULL);
   mlx_vector_array prim = mlx_vector_array_new(), outs = mlx_vector_array_new(), vjps = mlx_vector_array_new(),
@@ -167,6 +169,11 @@ done:
   mlx_array_free(y);
   mlx_vector_array_free(prim), mlx_vector_array_free(outs), mlx_vector_array_free(vjps), mlx_vector_array_free(cots);
   mlx_closure_free(f);
+}
+
+/* check_grad_eps with the step and tolerance float64 math allows. */
+static void check_grad(const char* name, op_fn fn, void* ctx, const mlx_array* inputs, int nin) {
+  check_grad_eps(name, fn, ctx, inputs, nin, 1e-6, 1e-5);
 }
 
 /* vmap of fn over inputs (batched along in_axes[i], or MLX_VMAP_NONE)
