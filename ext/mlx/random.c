@@ -57,8 +57,12 @@ static VALUE n_bits(VALUE mod, VALUE shape, VALUE width, VALUE key, VALUE s) {
   return mlxrb_result_ready(out);
 }
 
-/* Native.uniform(low, high, shape, dtype, key, stream) */
-static VALUE n_uniform(int argc, VALUE* argv, VALUE mod) {
+typedef int (*bounded_sampler)(mlx_array*, const mlx_array, const mlx_array, const int64_t*, int, mlx_dtype,
+                               const mlx_array, const mlx_stream);
+
+/* The samplers drawn between low and high (uniform, randint):
+ * (low, high, shape, dtype, key, stream). */
+static VALUE bounded(int argc, VALUE* argv, bounded_sampler sample) {
   rb_check_arity(argc, 6, 6);
   int nd;
   VALUE keep;
@@ -70,11 +74,16 @@ static VALUE n_uniform(int argc, VALUE* argv, VALUE mod) {
   VALUE hi = mlxrb_to_array_value(argv[1], 0, MLX_FLOAT32);
   mlx_array* slot;
   VALUE out = mlxrb_new_result(&slot);
-  mlxrb_check(mlx_random_uniform(slot, mlxrb_get(lo), mlxrb_get(hi), sh, nd, t, k, st));
+  mlxrb_check(sample(slot, mlxrb_get(lo), mlxrb_get(hi), sh, nd, t, k, st));
   RB_GC_GUARD(keep);
   RB_GC_GUARD(lo);
   RB_GC_GUARD(hi);
   return mlxrb_result_ready(out);
+}
+
+/* Native.uniform(low, high, shape, dtype, key, stream) */
+static VALUE n_uniform(int argc, VALUE* argv, VALUE mod) {
+  return bounded(argc, argv, mlx_random_uniform);
 }
 
 /* Native.normal(shape, dtype, loc, scale, key, stream): loc and scale are
@@ -97,22 +106,7 @@ static VALUE n_normal(int argc, VALUE* argv, VALUE mod) {
 
 /* Native.randint(low, high, shape, dtype, key, stream) */
 static VALUE n_randint(int argc, VALUE* argv, VALUE mod) {
-  rb_check_arity(argc, 6, 6);
-  int nd;
-  VALUE keep;
-  int64_t* sh = mlxrb_shape(argv[2], &nd, &keep);
-  mlx_dtype t = mlxrb_to_dtype(argv[3]);
-  mlx_array k = key_of(argv[4]);
-  mlx_stream st = mlxrb_to_stream(argv[5]);
-  VALUE lo = mlxrb_to_array_value(argv[0], 0, MLX_FLOAT32);
-  VALUE hi = mlxrb_to_array_value(argv[1], 0, MLX_FLOAT32);
-  mlx_array* slot;
-  VALUE out = mlxrb_new_result(&slot);
-  mlxrb_check(mlx_random_randint(slot, mlxrb_get(lo), mlxrb_get(hi), sh, nd, t, k, st));
-  RB_GC_GUARD(keep);
-  RB_GC_GUARD(lo);
-  RB_GC_GUARD(hi);
-  return mlxrb_result_ready(out);
+  return bounded(argc, argv, mlx_random_randint);
 }
 
 /* Native.bernoulli(p, shape_or_nil, key, stream): nil shape = p's shape. */

@@ -255,44 +255,45 @@ static int* axes_list(VALUE v, long* n, VALUE* keep, const char* what) {
 }
 
 /* ---- natives --------------------------------------------------------------- */
-/* Native.vjp(fun, primals, cotangents) -> [outputs, vjps] */
-static VALUE vjp_body(VALUE arg) {
-  job* j = (job*)arg;
+/* vjp and jvp share a shape: (outputs, results, fun, primals, seeds) with
+ * seeds the cotangents or the tangents. */
+typedef int (*pullback_fn)(mlx_vector_array, mlx_vector_array, const mlx_closure, const mlx_vector_array,
+                           const mlx_vector_array);
+
+typedef struct {
+  job j;
+  pullback_fn transform;
+  const char* seeds_name; /* for error messages */
+} seeded_job;
+
+static VALUE seeded_body(VALUE arg) {
+  seeded_job* sj = (seeded_job*)arg;
+  job* j = &sj->j;
   mlx_vector_array prim = job_list_from(j, j->args[1], "primals");
-  mlx_vector_array cots = job_list_from(j, j->args[2], "cotangents");
-  mlx_vector_array outs = job_list(j), vjps = job_list(j);
+  mlx_vector_array seeds = job_list_from(j, j->args[2], sj->seeds_name);
+  mlx_vector_array outs = job_list(j), res = job_list(j);
   mlx_closure f = job_closure(j, j->args[0]);
-  mlxrb_callback_check(mlx_vjp(outs, vjps, f, prim, cots));
-  return rb_assoc_new(mlxrb_vector_to_ruby(outs), mlxrb_vector_to_ruby(vjps));
+  mlxrb_callback_check(sj->transform(outs, res, f, prim, seeds));
+  return rb_assoc_new(mlxrb_vector_to_ruby(outs), mlxrb_vector_to_ruby(res));
 }
 
-static VALUE n_vjp(VALUE mod, VALUE fun, VALUE primals, VALUE cotangents) {
-  job j = {.args = {fun, primals, cotangents}};
-  VALUE r = run_job(vjp_body, &j);
+static VALUE run_seeded(pullback_fn transform, const char* seeds_name, VALUE fun, VALUE primals, VALUE seeds) {
+  seeded_job sj = {.j = {.args = {fun, primals, seeds}}, .transform = transform, .seeds_name = seeds_name};
+  VALUE r = run_job(seeded_body, &sj.j);
   RB_GC_GUARD(fun);
   RB_GC_GUARD(primals);
-  RB_GC_GUARD(cotangents);
+  RB_GC_GUARD(seeds);
   return r;
+}
+
+/* Native.vjp(fun, primals, cotangents) -> [outputs, vjps] */
+static VALUE n_vjp(VALUE mod, VALUE fun, VALUE primals, VALUE cotangents) {
+  return run_seeded(mlx_vjp, "cotangents", fun, primals, cotangents);
 }
 
 /* Native.jvp(fun, primals, tangents) -> [outputs, jvps] */
-static VALUE jvp_body(VALUE arg) {
-  job* j = (job*)arg;
-  mlx_vector_array prim = job_list_from(j, j->args[1], "primals");
-  mlx_vector_array tans = job_list_from(j, j->args[2], "tangents");
-  mlx_vector_array outs = job_list(j), jvps = job_list(j);
-  mlx_closure f = job_closure(j, j->args[0]);
-  mlxrb_callback_check(mlx_jvp(outs, jvps, f, prim, tans));
-  return rb_assoc_new(mlxrb_vector_to_ruby(outs), mlxrb_vector_to_ruby(jvps));
-}
-
 static VALUE n_jvp(VALUE mod, VALUE fun, VALUE primals, VALUE tangents) {
-  job j = {.args = {fun, primals, tangents}};
-  VALUE r = run_job(jvp_body, &j);
-  RB_GC_GUARD(fun);
-  RB_GC_GUARD(primals);
-  RB_GC_GUARD(tangents);
-  return r;
+  return run_seeded(mlx_jvp, "tangents", fun, primals, tangents);
 }
 
 /* Native.value_and_grad(fun, inputs, argnums) -> [outputs, grads]: fun's
