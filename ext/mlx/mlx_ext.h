@@ -156,6 +156,16 @@ void mlxrb_init_io(void);
 void mlxrb_init_memory(void);
 void mlxrb_init_transforms(void);
 void mlxrb_init_compile(void);
+void mlxrb_init_ops_indexing(void);
+void mlxrb_init_ops_sort(void);
+void mlxrb_init_ops_matmul(void);
+void mlxrb_init_ops_conv(void);
+void mlxrb_init_ops_linalg(void);
+void mlxrb_init_ops_fft(void);
+void mlxrb_init_ops_fast(void);
+void mlxrb_init_ops_quantize(void);
+void mlxrb_init_ops_export(void);
+void mlxrb_init_ops_misc(void);
 
 /* Define a module function of MLX::Native with a fixed arity. */
 #define MLXRB_DEF(name, fn, argc) rb_define_module_function(mlxrb_mNative, name, RUBY_METHOD_FUNC(fn), argc)

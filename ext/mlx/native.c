@@ -25,4 +25,14 @@ RUBY_FUNC_EXPORTED void Init_native(void) {
   mlxrb_init_memory();
   mlxrb_init_transforms();
   mlxrb_init_compile();
+  mlxrb_init_ops_indexing();
+  mlxrb_init_ops_sort();
+  mlxrb_init_ops_matmul();
+  mlxrb_init_ops_conv();
+  mlxrb_init_ops_linalg();
+  mlxrb_init_ops_fft();
+  mlxrb_init_ops_fast();
+  mlxrb_init_ops_quantize();
+  mlxrb_init_ops_export();
+  mlxrb_init_ops_misc();
 }

@@ -12,23 +12,6 @@ module MLX
     INF = Float::INFINITY
     NAN = Float::NAN
 
-    # Functions of the earlier binding whose engine ops do not exist yet:
-    # calling one raises MLX::UnsupportedError naming what is missing.
-    PENDING = {
-      median: "sort", cumsum: "scan", cumprod: "scan", cummax: "scan", cummin: "scan",
-      logcumsumexp: "scan", sort: "sort", argsort: "sort", topk: "sort", partition: "sort",
-      argpartition: "sort", take: "gather", take_along_axis: "gather", put_along_axis: "scatter",
-      slice_update: "slice_update", as_strided: "as_strided", view: "view", diagonal: "diagonal",
-      diag: "diagonal", trace: "diagonal", savez: "npz writer", savez_compressed: "npz writer",
-      save_gguf: "gguf writer"
-    }.freeze
-
-    PENDING.each do |name, op|
-      define_singleton_method(name) do |*|
-        raise MLX::UnsupportedError, "[#{name}] needs the engine's #{op} op, which is not implemented yet"
-      end
-    end
-
     module_function
 
     # The engine's version string.

@@ -20,11 +20,4 @@ class MiscTest < Minitest::Test
     assert_nil MX.newaxis
     assert_equal [1, 3], MX.arange(3)[MX.newaxis].shape
   end
-
-  def test_pending_functions_raise_unsupported
-    err = assert_raises(MLX::UnsupportedError) { MX.cumsum(MX.array([1])) }
-    assert_match(/scan/, err.message)
-    assert_raises(MLX::UnsupportedError) { MX.take(MX.array([1]), 0) }
-    assert_raises(MLX::Error) { MX.sort(MX.array([1])) }
-  end
 end

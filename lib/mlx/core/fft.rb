@@ -1,0 +1,7 @@
+# frozen_string_literal: true
+
+module MLX
+  module Core
+    module_function
+  end
+end
