@@ -241,6 +241,7 @@ static const mlx_prim_ prim_custom = {.name = "custom_function",
                                       .jvp = custom_jvp,
                                       .vmap = custom_vmap,
                                       .params_free = custom_params_free};
+MLX_REGISTER_PRIM(prim_custom);
 
 /* The closure a custom function is: fun, then the op over its outputs. */
 static int custom_call(mlx_vector_array outputs, const mlx_vector_array inputs, void* payload) {
@@ -386,6 +387,7 @@ static const mlx_prim_ prim_depends = {.name = "depends",
                                        .vjp = depends_vjp,
                                        .jvp = depends_jvp,
                                        .vmap = depends_vmap};
+MLX_REGISTER_PRIM(prim_depends);
 
 /* Records the op: outputs mirror nodes[0..nout), nodes[nout..n) are the
  * dependencies. */

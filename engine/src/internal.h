@@ -118,6 +118,18 @@ typedef struct mlx_prim_ {
   mlx_shape_rule_ output_shapes;
 } mlx_prim_;
 
+/* The registry of primitives by name (prim_registry.c), for reading
+ * graphs back from files. Every primitive is registered at load time by
+ * putting MLX_REGISTER_PRIM(prim_x); after its definition at file scope.
+ * Names are unique across the engine. */
+void mlx_prim_register_(const mlx_prim_* p);
+/* The primitive named name, or NULL. */
+const mlx_prim_* mlx_prim_find_(const char* name);
+int mlx_prim_count_(void);
+const mlx_prim_* mlx_prim_at_(int i);
+#define MLX_REGISTER_PRIM(p) \
+  __attribute__((constructor)) static void mlx_register_##p(void) { mlx_prim_register_(&p); }
+
 /* The output_shapes rule of elementwise prims (one output, the broadcast
  * of all inputs' shapes). */
 int mlx_elementwise_shapes_(int64_t* const* shapes, int* ndims, int nout, int cap, mlx_node_* const* ins, int nin,

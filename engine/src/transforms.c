@@ -40,6 +40,7 @@ static int identity_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs
 
 static const mlx_prim_ prim_trace = {
     .name = "trace", .cpu = copy_kernel, .vjp = identity_vjp, .jvp = identity_jvp, .vmap = identity_vmap};
+MLX_REGISTER_PRIM(prim_trace);
 
 int mlx_vjp_zero_(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,
                   const mlx_array* outputs, int nout, const mlx_array* cots, const void* params, mlx_stream s) {

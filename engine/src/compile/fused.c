@@ -289,6 +289,7 @@ static int fused_cpu(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const
 }
 
 const mlx_prim_ mlx_prim_compiled_ = {.name = "compiled", .cpu = fused_cpu, .output_shapes = fused_shapes};
+MLX_REGISTER_PRIM(mlx_prim_compiled_);
 
 /* ---- interning ------------------------------------------------------------------ */
 

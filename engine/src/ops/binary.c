@@ -8,6 +8,7 @@
 static const mlx_prim_ prim_where = {
     .name = "where", .cpu = mlx_cpu_select_, .vjp = mlx_where_vjp_, .jvp = mlx_where_jvp_, .vmap = mlx_where_vmap_,
     .output_shapes = mlx_elementwise_shapes_};
+MLX_REGISTER_PRIM(prim_where);
 
 /* Records op over inputs cast to dtype `in`, with output dtype out and
  * the broadcast shape of all inputs. */
@@ -54,7 +55,8 @@ static int check2(const mlx_array a, const mlx_array b, const char* name) {
 #define PRIM(NAME)                                                                                   \
   static const mlx_prim_ prim_##NAME = {.name = #NAME, .cpu = mlx_cpu_binary_, .vjp = mlx_binary_vjp_, \
                                         .jvp = mlx_binary_jvp_, .vmap = mlx_binary_vmap_,            \
-                                        .output_shapes = mlx_elementwise_shapes_};
+                                        .output_shapes = mlx_elementwise_shapes_}; \
+  MLX_REGISTER_PRIM(prim_##NAME)
 
 /* Arithmetic in the promoted dtype. */
 #define ARITH_OP(NAME, OP)                                                                   \

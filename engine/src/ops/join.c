@@ -26,8 +26,10 @@ static const mlx_prim_ prim_concatenate = {.name = "concatenate",
                                            .vjp = concatenate_vjp,
                                            .jvp = concatenate_jvp,
                                            .vmap = concatenate_vmap};
+MLX_REGISTER_PRIM(prim_concatenate);
 static const mlx_prim_ prim_pad = {
     .name = "pad", .cpu = mlx_cpu_pad_, .vjp = pad_vjp, .jvp = pad_jvp, .vmap = pad_vmap};
+MLX_REGISTER_PRIM(prim_pad);
 
 static const char* const pad_modes[] = {"constant", "edge", "reflect", "symmetric"};
 

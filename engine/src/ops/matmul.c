@@ -19,6 +19,7 @@ static int matmul_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, 
 
 static const mlx_prim_ prim_matmul = {
     .name = "matmul", .cpu = mlx_cpu_matmul_, .vjp = matmul_vjp, .jvp = matmul_jvp, .vmap = matmul_vmap};
+MLX_REGISTER_PRIM(prim_matmul);
 
 /* "(2,3)" into buf. */
 static const char* shape_str(char* buf, size_t cap, const int64_t* shape, int ndim) {

@@ -31,11 +31,13 @@ static const mlx_prim_ prim_bits = {.name = "random_bits",
                                     .vjp = mlx_vjp_zero_,
                                     .jvp = mlx_jvp_zero_,
                                     .vmap = bits_vmap};
+MLX_REGISTER_PRIM(prim_bits);
 static const mlx_prim_ prim_split = {.name = "random_split",
                                      .cpu = mlx_cpu_random_split_,
                                      .vjp = mlx_vjp_zero_,
                                      .jvp = mlx_jvp_zero_,
                                      .vmap = split_vmap};
+MLX_REGISTER_PRIM(prim_split);
 
 /* ---- the global key sequence -------------------------------------------- */
 
@@ -205,6 +207,7 @@ static const mlx_prim_ prim_complex_pairs = {.name = "random_complex_pairs",
                                              .vjp = pairs_vjp,
                                              .jvp = pairs_jvp,
                                              .vmap = pairs_vmap};
+MLX_REGISTER_PRIM(prim_complex_pairs);
 
 /* float32 [..., 2] -> complex64 [...]. */
 static int complex_pairs(mlx_array* res, const mlx_array pairs, const mlx_stream s) {

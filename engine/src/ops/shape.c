@@ -39,22 +39,28 @@ RULES(slice_update);
  *                          (the indices as given, for the rules) */
 static const mlx_prim_ prim_reshape = {
     .name = "reshape", .cpu = mlx_cpu_reshape_, .vjp = reshape_vjp, .jvp = reshape_jvp, .vmap = reshape_vmap};
+MLX_REGISTER_PRIM(prim_reshape);
 static const mlx_prim_ prim_transpose = {
     .name = "transpose", .cpu = mlx_cpu_transpose_, .vjp = transpose_vjp, .jvp = transpose_jvp, .vmap = transpose_vmap};
+MLX_REGISTER_PRIM(prim_transpose);
 static const mlx_prim_ prim_broadcast = {.name = "broadcast_to",
                                          .cpu = mlx_cpu_broadcast_,
                                          .vjp = broadcast_vjp,
                                          .jvp = broadcast_jvp,
                                          .vmap = broadcast_vmap};
+MLX_REGISTER_PRIM(prim_broadcast);
 static const mlx_prim_ prim_slice = {
     .name = "slice", .cpu = mlx_cpu_slice_, .vjp = slice_vjp, .jvp = slice_jvp, .vmap = slice_vmap};
+MLX_REGISTER_PRIM(prim_slice);
 static const mlx_prim_ prim_split = {
     .name = "split", .cpu = mlx_cpu_split_, .vjp = split_vjp, .jvp = split_jvp, .vmap = split_vmap};
+MLX_REGISTER_PRIM(prim_split);
 static const mlx_prim_ prim_slice_update = {.name = "slice_update",
                                             .cpu = mlx_cpu_slice_update_,
                                             .vjp = slice_update_vjp,
                                             .jvp = slice_update_jvp,
                                             .vmap = slice_update_vmap};
+MLX_REGISTER_PRIM(prim_slice_update);
 
 const char* mlx_shape_str_(char* buf, size_t cap, const int64_t* shape, int ndim) {
   size_t p = (size_t)snprintf(buf, cap, "(");

@@ -31,7 +31,8 @@ static int unsupported(const char* op, mlx_dtype t) {
 #define PRIM(NAME)                                                                                 \
   static const mlx_prim_ prim_##NAME = {.name = #NAME, .cpu = mlx_cpu_unary_, .vjp = mlx_unary_vjp_, \
                                         .jvp = mlx_unary_jvp_, .vmap = mlx_unary_vmap_,            \
-                                        .output_shapes = mlx_elementwise_shapes_};
+                                        .output_shapes = mlx_elementwise_shapes_}; \
+  MLX_REGISTER_PRIM(prim_##NAME)
 
 /* Ops computed in at least float32, same dtype out. COMPLEX: whether
  * upstream accepts complex64. */
