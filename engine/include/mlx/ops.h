@@ -195,6 +195,23 @@ int mlx_slice(mlx_array* res, const mlx_array a, const int64_t* start, const int
  * the region. */
 int mlx_slice_update(mlx_array* res, const mlx_array src, const mlx_array update, const int64_t* start, const int64_t* stop, const int64_t* strides, int ndim, const mlx_stream s);
 
+/* ---- strided views ----------------------------------------------------- */
+/* A view of a's row-major data (a is made contiguous first) with the
+ * given shape, element strides and element offset. Errors: nstrides !=
+ * ndim, a layout that reaches outside a (upstream reads out of bounds). */
+int mlx_as_strided(mlx_array* res, const mlx_array a, const int64_t* shape, int ndim, const int64_t* strides, size_t nstrides, int64_t offset, const mlx_stream s);
+/* a's bytes as dtype: the last axis scales by the size ratio. Errors: a
+ * 0-d array to a dtype of another size, a last axis whose bytes do not
+ * divide into the larger dtype. Not differentiable. */
+int mlx_view(mlx_array* res, const mlx_array a, mlx_dtype dtype, const mlx_stream s);
+/* The diagonal at offset of the (axis1, axis2) planes, appended as the
+ * last axis (a view). */
+int mlx_diagonal(mlx_array* res, const mlx_array a, int64_t offset, int axis1, int axis2, const mlx_stream s);
+/* 1-D a: a matrix with a on diagonal k; 2-D a: its diagonal k. */
+int mlx_diag(mlx_array* res, const mlx_array a, int64_t k, const mlx_stream s);
+/* Sum of the diagonal (sum's dtype rules), cast to dtype when has_dtype. */
+int mlx_trace(mlx_array* res, const mlx_array a, int64_t offset, int axis1, int axis2, int has_dtype, mlx_dtype dtype, const mlx_stream s);
+
 /* ---- linear algebra ---------------------------------------------------- */
 /* a @ b with NumPy matmul semantics: 1-D operands promoted and squeezed,
  * leading dims broadcast. Inexact dtypes only (ints error as in MLX). */
