@@ -140,11 +140,11 @@ module MLX
     def roll(a, shift, pos_axis = nil, pos_stream = nil, axis: pos_axis, stream: pos_stream)
       a = Args.array(a)
       if axis.nil?
-        total = Kernel.Array(shift).sum
+        total = ::Kernel.Array(shift).sum
         return Native.reshape(roll_axis(Native.reshape(a, [-1], stream), total, 0, stream), a.shape, stream)
       end
-      shifts = Kernel.Array(shift)
-      axes = Kernel.Array(axis)
+      shifts = ::Kernel.Array(shift)
+      axes = ::Kernel.Array(axis)
       shifts *= axes.size if shifts.size == 1 && axes.size > 1
       raise MLX::ArgumentError, "[roll] shift and axis must have the same length" if shifts.size != axes.size
 
