@@ -317,17 +317,19 @@ static void dequantize_panel(float* out, const uint32_t* wq, const float* scales
   mlx_parallel_for_(rows, grain, dequant_rows, &c);
 }
 
-/* Row-major copies of a packed operand and its scales/biases as the
- * kernels read them. */
+/* A packed operand and its scales/biases as the kernels read them:
+ * row-major; the words are used in place when they already are, the
+ * scales converted to float (affine) or copied (fp bytes). */
 typedef struct {
-  uint32_t* wq;
+  const uint32_t* wq;
+  uint32_t* wq_copy;
   float* scales;
   float* biases;
   uint8_t* fp_scales;
 } packed_copy;
 
 static void packed_free(packed_copy* pc) {
-  free(pc->wq);
+  free(pc->wq_copy);
   free(pc->scales);
   free(pc->biases);
   free(pc->fp_scales);
@@ -337,18 +339,24 @@ static int packed_load(packed_copy* pc, mlx_node_* const* ins, int mode, const c
   memset(pc, 0, sizeof *pc);
   const mlx_node_* w = ins[0];
   const mlx_node_* s = ins[1];
-  pc->wq = malloc(sizeof(uint32_t) * (size_t)(w->size > 0 ? w->size : 1));
+  int in_place = (w->flags & MLX_FLAG_ROW_CONTIG) != 0;
+  if (!in_place) pc->wq_copy = malloc(sizeof(uint32_t) * (size_t)(w->size > 0 ? w->size : 1));
   if (mode == MLX_QMODE_AFFINE_) {
     pc->scales = malloc(sizeof(float) * (size_t)(s->size > 0 ? s->size : 1));
     pc->biases = malloc(sizeof(float) * (size_t)(s->size > 0 ? s->size : 1));
   } else {
     pc->fp_scales = malloc((size_t)(s->size > 0 ? s->size : 1));
   }
-  if (!pc->wq || (mode == MLX_QMODE_AFFINE_ ? !pc->scales || !pc->biases : !pc->fp_scales)) {
+  if ((!in_place && !pc->wq_copy) || (mode == MLX_QMODE_AFFINE_ ? !pc->scales || !pc->biases : !pc->fp_scales)) {
     packed_free(pc);
     return mlx_error_(MLX_ERROR_MEMORY, "[%s] out of memory", op);
   }
-  mlx_node_copy_to_(pc->wq, MLX_UINT32, w);
+  if (in_place) {
+    pc->wq = MLX_DATA(w, uint32_t);
+  } else {
+    mlx_node_copy_to_(pc->wq_copy, MLX_UINT32, w);
+    pc->wq = pc->wq_copy;
+  }
   if (mode == MLX_QMODE_AFFINE_) {
     mlx_node_copy_to_(pc->scales, MLX_FLOAT32, s);
     mlx_node_copy_to_(pc->biases, MLX_FLOAT32, ins[2]);
@@ -442,6 +450,91 @@ static void dequantize_batch(float* deq, const packed_copy* pc, const packed_sha
                    p, MLX_FLOAT32);
 }
 
+/* Small products (a few rows of x against a transposed packed matrix,
+ * as in decoding): each output column decodes its row of w group by
+ * group and takes s * dot(x, codes) + b * sum(x) per group, so the
+ * weight is read once and never expanded to float. */
+typedef struct {
+  const float* x;     /* M x K */
+  const float* xsums; /* M x groups: sums of x over each group (affine) */
+  const packed_copy* pc;
+  const packed_shape* g;
+  int64_t batch, M;
+  float* out; /* M x N */
+  const mlx_quant_params_* p;
+} fused_ctx;
+
+static void fused_rows(void* vctx, int64_t begin, int64_t end) {
+  fused_ctx* c = vctx;
+  const mlx_quant_params_* p = c->p;
+  int gs = p->group_size, bits = p->bits;
+  int64_t K = c->g->cols, N = c->g->rows, G = c->g->groups, M = c->M;
+  float codes[128];
+  float acc[8];
+  for (int64_t n = begin; n < end; n++) {
+    const uint32_t* wr = c->pc->wq + (c->batch * N + n) * c->g->words;
+    int64_t so = (c->batch * N + n) * G;
+    for (int64_t m = 0; m < M; m++) acc[m] = 0.0f;
+    for (int64_t gi = 0; gi < G; gi++) {
+      const uint32_t* wg = wr + gi * (int64_t)gs * bits / 32;
+      if (p->mode == MLX_QMODE_AFFINE_ && bits == 4) {
+        for (int j = 0; j < gs; j += 8) {
+          uint32_t v = wg[j >> 3];
+          for (int k = 0; k < 8; k++) codes[j + k] = (float)((v >> (4 * k)) & 15u);
+        }
+      } else if (p->mode == MLX_QMODE_AFFINE_ && bits == 8) {
+        for (int j = 0; j < gs; j += 4) {
+          uint32_t v = wg[j >> 2];
+          for (int k = 0; k < 4; k++) codes[j + k] = (float)((v >> (8 * k)) & 255u);
+        }
+      } else if (p->mode == MLX_QMODE_AFFINE_) {
+        for (int j = 0; j < gs; j++) codes[j] = (float)get_bits(wg, j, bits);
+      } else {
+        for (int j = 0; j < gs; j++) {
+          uint32_t q = get_bits(wg, j, bits);
+          codes[j] = bits == 8 ? from_fp8((uint8_t)q) : fp4_values[q];
+        }
+      }
+      float sc, bi = 0.0f;
+      if (p->mode == MLX_QMODE_AFFINE_) {
+        sc = c->pc->scales[so + gi];
+        bi = c->pc->biases[so + gi];
+      } else {
+        sc = scale_value(c->pc->fp_scales[so + gi], gs);
+      }
+      for (int64_t m = 0; m < M; m++) {
+        const float* xg = c->x + m * K + gi * gs;
+        /* Eight partial sums: a vectorizable reduction. */
+        float part[8] = {0};
+        for (int j = 0; j < gs; j += 8)
+          for (int k = 0; k < 8; k++) part[k] += xg[j + k] * codes[j + k];
+        float d = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+        acc[m] += sc * d + (p->mode == MLX_QMODE_AFFINE_ ? bi * c->xsums[m * G + gi] : 0.0f);
+      }
+    }
+    for (int64_t m = 0; m < M; m++) c->out[m * N + n] = acc[m];
+  }
+}
+
+/* out (M x N, M <= 8) = x (M x K) @ w[batch]^T, fused. */
+static int fused_product(float* out, const float* x, const packed_copy* pc, const packed_shape* g, int64_t batch,
+                         int64_t M, const mlx_quant_params_* p) {
+  int64_t G = g->groups, gs = p->group_size;
+  float* xsums = malloc(sizeof(float) * (size_t)(M * G > 0 ? M * G : 1));
+  if (!xsums) return mlx_error_(MLX_ERROR_MEMORY, "[quantized_matmul] out of memory");
+  for (int64_t m = 0; m < M; m++)
+    for (int64_t gi = 0; gi < G; gi++) {
+      float t = 0.0f;
+      for (int64_t j = 0; j < gs; j++) t += x[m * g->cols + gi * gs + j];
+      xsums[m * G + gi] = t;
+    }
+  fused_ctx c = {x, xsums, pc, g, batch, M, out, p};
+  int64_t grain = g->cols > 0 ? (1 << 15) / g->cols + 1 : 1;
+  mlx_parallel_for_(g->rows, grain, fused_rows, &c);
+  free(xsums);
+  return MLX_OK;
+}
+
 int mlx_cpu_quantized_matmul_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {
   const mlx_quant_params_* p = params;
   mlx_node_* out = outs[0];
@@ -451,16 +544,23 @@ int mlx_cpu_quantized_matmul_(mlx_node_** outs, int nout, mlx_node_** ins, int n
   packed_shape g = packed_geometry(ins[1], p);
   packed_copy pc;
   MLX_TRY(packed_load(&pc, ins + 1, p->mode, "quantized_matmul"));
+  int fused = p->transpose && M <= 8 && p->group_size <= 128;
   float* xf = dense_floats(x);
-  float* deq = malloc(sizeof(float) * (size_t)(g.rows * g.cols > 0 ? g.rows * g.cols : 1));
+  float* deq = fused ? NULL : malloc(sizeof(float) * (size_t)(g.rows * g.cols > 0 ? g.rows * g.cols : 1));
   float* of = malloc(sizeof(float) * (size_t)(out->size > 0 ? out->size : 1));
-  int rc = xf && deq && of ? mlx_node_alloc_(out) : mlx_error_(MLX_ERROR_MEMORY, "[quantized_matmul] out of memory");
+  int rc = xf && (fused || deq) && of ? mlx_node_alloc_(out)
+                                      : mlx_error_(MLX_ERROR_MEMORY, "[quantized_matmul] out of memory");
   if (rc == MLX_OK) {
     int ond = out->ndim - 2, xnd = x->ndim - 2, wnd = ins[1]->ndim - 2;
     int64_t nb = (M * N) != 0 ? out->size / (M * N) : 0;
     int64_t cached = -1;
-    for (int64_t b = 0; b < nb; b++) {
+    for (int64_t b = 0; b < nb && rc == MLX_OK; b++) {
       int64_t wb = batch_offset(b, out->shape, ond, ins[1]->shape, wnd, 1);
+      if (fused) {
+        int64_t xo = batch_offset(b, out->shape, ond, x->shape, xnd, M * K);
+        rc = fused_product(of + b * M * N, xf + xo, &pc, &g, wb, M, p);
+        continue;
+      }
       if (wb != cached) {
         dequantize_batch(deq, &pc, &g, wb, p);
         cached = wb;
@@ -468,7 +568,7 @@ int mlx_cpu_quantized_matmul_(mlx_node_** outs, int nout, mlx_node_** ins, int n
       int64_t xo = batch_offset(b, out->shape, ond, x->shape, xnd, M * K);
       panel_product(of + b * M * N, xf + xo, deq, M, N, K, p->transpose);
     }
-    store_floats(out, of);
+    if (rc == MLX_OK) store_floats(out, of);
   }
   free(xf);
   free(deq);
