@@ -197,6 +197,29 @@ static int fn_qmm_sb(mlx_array* out, const mlx_array* in, void* ctx) {
   return mlx_quantized_matmul(out, in[0], c->wq, in[1], in[2], c->transpose, 64, 4, "affine", S);
 }
 
+static int fn_dequantize(mlx_array* out, const mlx_array* in, void* ctx) {
+  qmm_ctx* c = ctx;
+  return mlx_dequantize(out, c->wq, in[0], in[1], 64, 4, "affine", 0, MLX_FLOAT32, S);
+}
+
+static int fn_dequantize_all(mlx_array* out, const mlx_array* in, void* ctx) {
+  return mlx_dequantize(out, in[0], in[1], in[2], 64, 4, "affine", 0, MLX_FLOAT32, S);
+}
+
+/* One output of quantize (the packed words or the scales). */
+static int fn_quantize(mlx_array* out, const mlx_array* in, void* ctx) {
+  mlx_array q[3] = {mlx_array_new(), mlx_array_new(), mlx_array_new()};
+  int n, which = *(int*)ctx;
+  int rc = mlx_quantize(q, &n, in[0], 32, 3, "affine", S);
+  if (rc == MLX_OK) {
+    mlx_array_free(*out);
+    *out = q[which];
+    q[which] = mlx_array_new();
+  }
+  for (int i = 0; i < 3; i++) mlx_array_free(q[i]);
+  return rc;
+}
+
 TEST(rules) {
   mlx_array w = rnd((int64_t[]){8, 128}, 2, MLX_FLOAT32), wsq = rnd((int64_t[]){128, 128}, 2, MLX_FLOAT32);
   mlx_array q[3] = {mlx_array_new(), mlx_array_new(), mlx_array_new()};
@@ -220,7 +243,26 @@ TEST(rules) {
   CHECK_OK(mlx_astype(&b2, sq[2], MLX_FLOAT64, S));
   qmm_ctx cn = {sq[0], s2, b2, 0};
   check_grad_eps("qmm x not transposed", fn_qmm_x, &cn, &x, 1, 1e-2, 2e-3);
+  mlx_array sb[2] = {s64, b64};
+  check_grad_eps("dequantize scales biases", fn_dequantize, &c, sb, 2, 1e-2, 2e-3);
   int ax0 = 0, ax1 = 1;
+  mlx_array wb = rnd((int64_t[]){3, 8, 64}, 3, MLX_FLOAT32), qb[3] = {mlx_array_new(), mlx_array_new(), mlx_array_new()};
+  CHECK_OK(mlx_quantize(qb, &n, wb, 64, 4, "affine", S));
+  int axes3[3] = {0, 0, 0}, mixed[3] = {0, MLX_VMAP_NONE, 0};
+  check_vmap("dequantize vmap", fn_dequantize_all, NULL, qb, axes3, 3);
+  mlx_array w1 = rnd((int64_t[]){8, 64}, 2, MLX_FLOAT32), q1[3] = {mlx_array_new(), mlx_array_new(), mlx_array_new()};
+  CHECK_OK(mlx_quantize(q1, &n, w1, 64, 4, "affine", S));
+  mlx_array qm[3] = {qb[0], q1[1], qb[2]};
+  check_vmap("dequantize vmap unbatched scales", fn_dequantize_all, NULL, qm, mixed, 3);
+  for (int i = 0; i < 3; i++) mlx_array_free(q1[i]);
+  mlx_array_free(w1);
+  int outs[2] = {0, 1};
+  mlx_array wv = rnd((int64_t[]){4, 2, 64}, 3, MLX_FLOAT32);
+  check_vmap("quantize vmap words", fn_quantize, &outs[0], &wv, &ax1, 1);
+  check_vmap("quantize vmap scales", fn_quantize, &outs[1], &wv, &ax0, 1);
+  for (int i = 0; i < 3; i++) mlx_array_free(qb[i]);
+  mlx_array_free(wb);
+  mlx_array_free(wv);
   check_vmap("qmm vmap x", fn_qmm_x, &c, &xb, &ax0, 1);
   check_vmap("qmm vmap x axis 1", fn_qmm_x, &c, &xb, &ax1, 1);
   for (int i = 0; i < 3; i++) {
@@ -238,7 +280,7 @@ TEST(rules) {
 }
 
 int main(void) {
-  (void)check_grad; /* every product here computes in float32: check_grad_eps */
+  (void)check_grad; /* the kernels compute in float32: check_grad_eps everywhere */
   RUN(affine_bits);
   RUN(fp_modes);
   RUN(fp8);

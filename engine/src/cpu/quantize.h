@@ -10,6 +10,7 @@ enum { MLX_QMODE_AFFINE_ = 0, MLX_QMODE_MXFP4_, MLX_QMODE_MXFP8_, MLX_QMODE_NVFP
 /* Params of every primitive here. */
 typedef struct {
   int32_t mode, group_size, bits, transpose;
+  int32_t out_dtype; /* dequantize's result dtype */
 } mlx_quant_params_;
 
 /* w -> wq, scales[, biases]. */

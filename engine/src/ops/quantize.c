@@ -20,10 +20,28 @@ static int from_fp8_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs
                          int nout, const void* params, mlx_stream s);
 
 /* Packing is not differentiable (upstream gives zeros). */
-static const mlx_prim_ prim_quantize = {
-    .name = "quantize", .cpu = mlx_cpu_quantize_, .vjp = mlx_vjp_zero_, .jvp = mlx_jvp_zero_};
+static int quantize_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, const int* in_axes, int nin,
+                         int nout, const void* params, mlx_stream s);
+static int dequantize_vjp(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                          const mlx_array* outputs, int nout, const mlx_array* cots, const void* params,
+                          mlx_stream s);
+static int dequantize_jvp(mlx_array* out_tans, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                          const mlx_array* outputs, int nout, const mlx_array* tangents, const void* params,
+                          mlx_stream s);
+static int dequantize_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, const int* in_axes, int nin,
+                           int nout, const void* params, mlx_stream s);
+
+static const mlx_prim_ prim_quantize = {.name = "quantize",
+                                        .cpu = mlx_cpu_quantize_,
+                                        .vjp = mlx_vjp_zero_,
+                                        .jvp = mlx_jvp_zero_,
+                                        .vmap = quantize_vmap};
 MLX_REGISTER_PRIM(prim_quantize);
-static const mlx_prim_ prim_dequantize = {.name = "dequantize", .cpu = mlx_cpu_dequantize_};
+static const mlx_prim_ prim_dequantize = {.name = "dequantize",
+                                          .cpu = mlx_cpu_dequantize_,
+                                          .vjp = dequantize_vjp,
+                                          .jvp = dequantize_jvp,
+                                          .vmap = dequantize_vmap};
 MLX_REGISTER_PRIM(prim_dequantize);
 static const mlx_prim_ prim_quantized_matmul = {
     .name = "quantized_matmul", .cpu = mlx_cpu_quantized_matmul_, .vjp = qmm_vjp, .jvp = qmm_jvp, .vmap = qmm_vmap};
@@ -33,7 +51,9 @@ MLX_REGISTER_PRIM(prim_gather_qmm);
 static const mlx_prim_ prim_to_fp8 = {
     .name = "to_fp8", .cpu = mlx_cpu_to_fp8_, .vjp = mlx_vjp_zero_, .jvp = mlx_jvp_zero_, .vmap = to_fp8_vmap};
 MLX_REGISTER_PRIM(prim_to_fp8);
-static const mlx_prim_ prim_from_fp8 = {.name = "from_fp8", .cpu = mlx_cpu_from_fp8_, .vmap = from_fp8_vmap};
+/* fp8 bytes are not differentiable inputs (upstream has no rule). */
+static const mlx_prim_ prim_from_fp8 = {
+    .name = "from_fp8", .cpu = mlx_cpu_from_fp8_, .vjp = mlx_vjp_zero_, .jvp = mlx_jvp_zero_, .vmap = from_fp8_vmap};
 MLX_REGISTER_PRIM(prim_from_fp8);
 
 static const char* const mode_names[] = {"affine", "mxfp4", "mxfp8", "nvfp4"};
@@ -185,6 +205,7 @@ int mlx_dequantize(mlx_array* res, const mlx_array w, const mlx_array scales, co
   memcpy(shape, wn->shape, sizeof(int64_t) * (size_t)nd);
   shape[nd - 1] = wn->shape[nd - 1] * 32 / p.bits;
   mlx_node_* ins[3] = {wn, MLX_NODE(scales), biases.ctx ? MLX_NODE(biases) : NULL};
+  p.out_dtype = (int32_t)out;
   return mlx_op1_(res, &prim_dequantize, &p, sizeof p, ins, biases.ctx ? 3 : 2, out, shape, nd, s);
 }
 
@@ -439,6 +460,119 @@ static int qmm_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, con
   if (rc == MLX_OK) rc = record_qmm(&outs[0], moved[0], moved[1], moved[2], nin > 3 ? moved[3] : none, params, s);
   for (int i = 0; i < 4; i++) mlx_array_free(moved[i]);
   out_axes[0] = 0;
+  return rc;
+}
+
+/* ---- quantize / dequantize rules ----------------------------------------- */
+
+/* The batch axis goes to the front (the last axis stays the quantized
+ * one); every output is batched on axis 0. */
+static int quantize_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, const int* in_axes, int nin,
+                         int nout, const void* params, mlx_stream s) {
+  const mlx_quant_params_* p = params;
+  mlx_array front = mlx_array_new();
+  int n = 0;
+  int rc = mlx_moveaxis(&front, inputs[0], in_axes[0], 0, s);
+  if (rc == MLX_OK) rc = mlx_quantize(outs, &n, front, p->group_size, p->bits, mode_names[p->mode], s);
+  for (int i = 0; i < nout; i++) out_axes[i] = 0;
+  mlx_array_free(front);
+  return rc;
+}
+
+/* Every operand batched on axis 0 with the same batch size (unbatched
+ * ones broadcast), then the same dequantize. */
+static int dequantize_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, const int* in_axes, int nin,
+                           int nout, const void* params, mlx_stream s) {
+  const mlx_quant_params_* p = params;
+  int64_t b = 1;
+  for (int i = 0; i < nin; i++)
+    if (in_axes[i] >= 0) b = mlx_array_dim(inputs[i], in_axes[i]);
+  mlx_array moved[3] = {{NULL}, {NULL}, {NULL}};
+  int rc = MLX_OK;
+  for (int i = 0; i < nin && rc == MLX_OK; i++) {
+    moved[i] = mlx_array_new();
+    if (in_axes[i] >= 0) {
+      rc = mlx_moveaxis(&moved[i], inputs[i], in_axes[i], 0, s);
+    } else {
+      const mlx_node_* n = MLX_NODE(inputs[i]);
+      int64_t shape[n->ndim + 1];
+      shape[0] = b;
+      memcpy(shape + 1, n->shape, sizeof(int64_t) * (size_t)n->ndim);
+      mlx_array e = mlx_array_new();
+      int zero = 0;
+      rc = mlx_expand_dims(&e, inputs[i], &zero, 1, s);
+      if (rc == MLX_OK) rc = mlx_broadcast_to(&moved[i], e, shape, n->ndim + 1, s);
+      mlx_array_free(e);
+    }
+  }
+  mlx_array none = {NULL};
+  if (rc == MLX_OK)
+    rc = mlx_dequantize(&outs[0], moved[0], moved[1], nin > 2 ? moved[2] : none, p->group_size, p->bits,
+                        mode_names[p->mode], 1, (mlx_dtype)p->out_dtype, s);
+  for (int i = 0; i < 3; i++) mlx_array_free(moved[i]);
+  out_axes[0] = 0;
+  return rc;
+}
+
+/* Affine dequantize is linear in scales and biases: the cotangent times
+ * the codes, and the cotangent, summed per group. */
+static int dequantize_vjp(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                          const mlx_array* outputs, int nout, const mlx_array* cots, const void* params,
+                          mlx_stream s) {
+  const mlx_quant_params_* p = params;
+  const mlx_node_* sn = MLX_NODE(inputs[1]);
+  int rc = MLX_OK;
+  for (int k = 0; k < nargs && rc == MLX_OK; k++) {
+    int a = argnums[k];
+    if (a == 0 || p->mode != MLX_QMODE_AFFINE_) {
+      rc = mlx_error_(MLX_ERROR_ARGUMENT, "[dequantize] no gradient with respect to the quantized weights");
+      break;
+    }
+    mlx_array ones = mlx_array_new(), zeros = mlx_array_new(), codes = mlx_array_new(), prod = mlx_array_new(),
+              cf = mlx_array_new(), sum = mlx_array_new();
+    rc = mlx_astype(&cf, cots[0], MLX_FLOAT32, s);
+    if (rc == MLX_OK && a == 1) {
+      rc = mlx_ones(&ones, sn->shape, sn->ndim, MLX_FLOAT32, s);
+      if (rc == MLX_OK) rc = mlx_zeros(&zeros, sn->shape, sn->ndim, MLX_FLOAT32, s);
+      if (rc == MLX_OK)
+        rc = mlx_dequantize(&codes, inputs[0], ones, zeros, p->group_size, p->bits, "affine", 1, MLX_FLOAT32, s);
+      if (rc == MLX_OK) rc = mlx_multiply(&prod, cf, codes, s);
+      if (rc == MLX_OK) rc = group_sums(&sum, prod, sn, p->group_size, s);
+    } else if (rc == MLX_OK) {
+      rc = group_sums(&sum, cf, sn, p->group_size, s);
+    }
+    if (rc == MLX_OK) rc = mlx_astype(&in_cots[k], sum, MLX_NODE(inputs[a])->dtype, s);
+    mlx_array_free(ones);
+    mlx_array_free(zeros);
+    mlx_array_free(codes);
+    mlx_array_free(prod);
+    mlx_array_free(cf);
+    mlx_array_free(sum);
+  }
+  return rc;
+}
+
+/* The dequantized matrix of the tangents (zeros for the one not given). */
+static int dequantize_jvp(mlx_array* out_tans, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                          const mlx_array* outputs, int nout, const mlx_array* tangents, const void* params,
+                          mlx_stream s) {
+  const mlx_quant_params_* p = params;
+  const mlx_node_* sn = MLX_NODE(inputs[1]);
+  mlx_array t[2] = {{NULL}, {NULL}};
+  for (int k = 0; k < nargs; k++) {
+    if (argnums[k] == 0 || p->mode != MLX_QMODE_AFFINE_)
+      return mlx_error_(MLX_ERROR_ARGUMENT, "[dequantize] no derivative with respect to the quantized weights");
+    t[argnums[k] - 1] = tangents[k];
+  }
+  mlx_array z[2] = {mlx_array_new(), mlx_array_new()};
+  int rc = MLX_OK;
+  for (int i = 0; i < 2 && rc == MLX_OK; i++)
+    if (!t[i].ctx) rc = mlx_zeros(&z[i], sn->shape, sn->ndim, sn->dtype, s);
+  if (rc == MLX_OK)
+    rc = mlx_dequantize(&out_tans[0], inputs[0], t[0].ctx ? t[0] : z[0], t[1].ctx ? t[1] : z[1], p->group_size,
+                        p->bits, "affine", 1, (mlx_dtype)p->out_dtype, s);
+  mlx_array_free(z[0]);
+  mlx_array_free(z[1]);
   return rc;
 }
 
