@@ -19,6 +19,9 @@ rescue LoadError => e
 end
 
 require_relative "mlx/core"
+require_relative "mlx/utils"
+require_relative "mlx/nn"
+require_relative "mlx/optimizers"
 
 module MLX
   # True once the native extension is loaded (it always is after require "mlx").
