@@ -1,10 +1,11 @@
-/* File I/O tests: .npy and .safetensors round trips for every dtype and
+/* File I/O tests: .npy, .npz, .gguf and .safetensors round trips for every dtype and
  * for 0-d, empty and 3-d shapes; files written by NumPy (np.save,
  * np.lib.format.write_array for versions 2.0 and 3.0) and by Python MLX
  * 0.32.4 (mx.save for bfloat16, mx.save_safetensors), embedded below as
  * bytes printed once with Python; and a corpus of corrupted files (every
  * truncation of the fixtures, flipped bytes, hand-made bad headers) that
- * must all fail with MLX_ERROR_FILE and never crash. */
+ * must all fail with MLX_ERROR_FILE and never crash; the same over every
+ * file of test/fixtures/files (NumPy / Python MLX .npz, .gguf, ...). */
 #include <dirent.h>
 #include <unistd.h>
 
@@ -926,6 +927,304 @@ TEST(safetensors_corruptions) {
   mlx_named_arrays_free(&t);
 }
 
+/* ---- .npz ------------------------------------------------------------------ */
+
+TEST(npz_round_trips) {
+  mlx_array arrs[MLX_NUM_DTYPES * 3];
+  char* names[MLX_NUM_DTYPES * 3];
+  char name_buf[MLX_NUM_DTYPES * 3][32];
+  size_t n = 0;
+  for (int dt = 0; dt < MLX_NUM_DTYPES; dt++)
+    for (int s = 0; s < 3; s++, n++) {
+      arrs[n] = pattern((mlx_dtype)dt, SHAPES[s], NDIMS[s], (unsigned)(n + 5));
+      snprintf(name_buf[n], 32, "%s_%d", mlx_dtype_name((mlx_dtype)dt), s);
+      names[n] = name_buf[n];
+    }
+  mlx_named_arrays m = {n, names, arrs};
+  for (int compressed = 0; compressed < 2; compressed++) {
+    const char* p = tmp_path(compressed ? "c.npz" : "s");
+    CHECK_OK(mlx_savez(p, &m, compressed));
+    mlx_named_arrays got = {0};
+    CHECK_OK(mlx_load_npz(&got, compressed ? p : tmp_path("s.npz")));
+    CHECK(got.n == n);
+    for (size_t i = 0; i < got.n && i < n; i++) {
+      CHECK(strcmp(got.names[i], names[i]) == 0);
+      if (!same_array(arrs[i], got.arrays[i])) {
+        CHECK(0);
+        fprintf(stderr, "  npz round trip differs: %s (compressed %d)\n", names[i], compressed);
+      }
+    }
+    mlx_named_arrays_free(&got);
+  }
+  /* A transposed view goes out row-major, deflate shrinks repeated data. */
+  int64_t sh[2] = {64, 64};
+  mlx_array z = mlx_array_new(), t = mlx_array_new();
+  CHECK_OK(mlx_zeros(&z, sh, 2, MLX_FLOAT32, S));
+  CHECK_OK(mlx_transpose(&t, arrs[3 * MLX_INT32 + 2], NULL, 0, S));
+  char* zn[2] = {"z", "t"};
+  mlx_array za[2] = {z, t};
+  mlx_named_arrays zm = {2, zn, za};
+  CHECK_OK(mlx_savez(tmp_path("z.npz"), &zm, 1));
+  unsigned char buf[4096];
+  size_t len = read_bytes(tmp_path("z.npz"), buf, sizeof buf);
+  CHECK(len > 100 && len < 1000);
+  mlx_named_arrays got = {0};
+  CHECK_OK(mlx_load_npz(&got, tmp_path("z.npz")));
+  CHECK(got.n == 2 && same_array(t, got.arrays[1]) && same_array(z, got.arrays[0]));
+  mlx_named_arrays_free(&got);
+  /* Names must be unique and non-empty; a failed save leaves no file. */
+  char* dup[2] = {"a", "a"};
+  mlx_named_arrays dm = {2, dup, za};
+  CHECK_ERR(mlx_savez(tmp_path("d.npz"), &dm, 0), MLX_ERROR_ARGUMENT);
+  char* empty[1] = {""};
+  mlx_named_arrays em = {1, empty, za};
+  CHECK_ERR(mlx_savez(tmp_path("d.npz"), &em, 0), MLX_ERROR_ARGUMENT);
+  CHECK(access(tmp_path("d.npz"), F_OK) != 0);
+  CHECK_ERR(mlx_load_npz(&got, tmp_path("missing.npz")), MLX_ERROR_FILE);
+  /* An empty archive is valid. */
+  mlx_named_arrays none = {0, NULL, NULL};
+  CHECK_OK(mlx_savez(tmp_path("none.npz"), &none, 0));
+  CHECK_OK(mlx_load_npz(&got, tmp_path("none.npz")));
+  CHECK(got.n == 0);
+  mlx_named_arrays_free(&got);
+  mlx_array_free(z);
+  mlx_array_free(t);
+  for (size_t i = 0; i < n; i++) mlx_array_free(arrs[i]);
+  clear_dir();
+}
+
+/* ---- GGUF ------------------------------------------------------------------ */
+
+TEST(gguf_round_trips) {
+  const mlx_dtype ok[5] = {MLX_FLOAT32, MLX_FLOAT16, MLX_INT8, MLX_INT16, MLX_INT32};
+  mlx_array arrs[15];
+  char* names[15];
+  char name_buf[15][32];
+  size_t n = 0;
+  for (int d = 0; d < 5; d++)
+    for (int s = 0; s < 3; s++, n++) {
+      arrs[n] = pattern(ok[d], SHAPES[s], NDIMS[s], (unsigned)n);
+      snprintf(name_buf[n], 32, "t.%zu", n);
+      names[n] = name_buf[n];
+    }
+  mlx_named_arrays m = {n, names, arrs};
+  /* Metadata of every kind: 0-d and 1-d arrays, a string with a NUL
+   * byte, a list of strings. */
+  int64_t v3 = 3;
+  float fl[2] = {0.5f, -1.5f};
+  int64_t s2[1] = {2};
+  mlx_gguf_value vals[4] = {{0}};
+  CHECK_OK(mlx_array_new_data(&vals[0].array, &v3, NULL, 0, MLX_INT64));
+  vals[0].kind = MLX_GGUF_ARRAY;
+  CHECK_OK(mlx_array_new_data(&vals[1].array, fl, s2, 1, MLX_FLOAT32));
+  vals[1].kind = MLX_GGUF_ARRAY;
+  char* str[1] = {"a\0b"};
+  size_t str_len[1] = {3};
+  vals[2] = (mlx_gguf_value){MLX_GGUF_STRING, mlx_array_new(), 1, str, str_len};
+  char* list[3] = {"x", "", "yz"};
+  size_t list_len[3] = {1, 0, 2};
+  vals[3] = (mlx_gguf_value){MLX_GGUF_STRINGS, mlx_array_new(), 3, list, list_len};
+  char* keys[4] = {"n", "fl", "s", "l"};
+  mlx_gguf_metadata meta = {4, keys, vals};
+  CHECK_OK(mlx_save_gguf(tmp_path("g"), &m, &meta));
+  mlx_named_arrays got = {0};
+  mlx_gguf_metadata gm = {0};
+  CHECK_OK(mlx_load_gguf(&got, &gm, tmp_path("g.gguf")));
+  CHECK(got.n == n);
+  for (size_t i = 0; i < got.n && i < n; i++) {
+    CHECK(strcmp(got.names[i], names[i]) == 0);
+    CHECK(same_array(arrs[i], got.arrays[i]));
+  }
+  CHECK(gm.n == 4);
+  if (gm.n == 4) {
+    CHECK(gm.values[0].kind == MLX_GGUF_ARRAY && mlx_array_ndim(gm.values[0].array) == 0);
+    CHECK(mlx_array_dtype(gm.values[0].array) == MLX_INT64);
+    CHECK(same_array(vals[1].array, gm.values[1].array));
+    CHECK(gm.values[2].kind == MLX_GGUF_STRING && gm.values[2].string_lens[0] == 3 &&
+          memcmp(gm.values[2].strings[0], "a\0b", 3) == 0);
+    CHECK(gm.values[3].kind == MLX_GGUF_STRINGS && gm.values[3].nstrings == 3 && gm.values[3].string_lens[1] == 0 &&
+          strcmp(gm.values[3].strings[2], "yz") == 0);
+  }
+  mlx_named_arrays_free(&got);
+  mlx_gguf_metadata_free(&gm);
+  /* Without metadata output; unsupported dtypes and metadata are refused. */
+  CHECK_OK(mlx_load_gguf(&got, NULL, tmp_path("g.gguf")));
+  mlx_named_arrays_free(&got);
+  mlx_array b = pattern(MLX_BFLOAT16, SHAPES[1], 1, 1);
+  char* bn[1] = {"b"};
+  mlx_named_arrays bm = {1, bn, &b};
+  CHECK_ERR(mlx_save_gguf(tmp_path("bad"), &bm, NULL), MLX_ERROR_ARGUMENT);
+  mlx_named_arrays empty = {0, NULL, NULL};
+  mlx_gguf_value bv = {MLX_GGUF_ARRAY, b, 0, NULL, NULL};
+  char* bk[1] = {"k"};
+  mlx_gguf_metadata bmeta = {1, bk, &bv};
+  CHECK_ERR(mlx_save_gguf(tmp_path("bad"), &empty, &bmeta), MLX_ERROR_ARGUMENT);
+  bv.array = arrs[2]; /* 3-d */
+  CHECK_ERR(mlx_save_gguf(tmp_path("bad"), &empty, &bmeta), MLX_ERROR_ARGUMENT);
+  CHECK(access(tmp_path("bad.gguf"), F_OK) != 0);
+  mlx_array_free(b);
+  for (int i = 0; i < 2; i++) mlx_array_free(vals[i].array);
+  for (size_t i = 0; i < n; i++) mlx_array_free(arrs[i]);
+  clear_dir();
+}
+
+/* ---- fixture files (test/fixtures/files, written by NumPy / Python MLX) ---- */
+
+#define FIXTURES MLX_ENGINE_SRC_DIR "/../../test/fixtures/files"
+
+/* Loads path by its extension; frees what loaded; returns the status. */
+static int load_any(const char* path) {
+  size_t n = strlen(path);
+  int rc;
+  if (n > 4 && strcmp(path + n - 4, ".npy") == 0) {
+    mlx_array a = mlx_array_new();
+    rc = mlx_load(&a, path);
+    mlx_array_free(a);
+    return rc;
+  }
+  mlx_named_arrays m = {0};
+  if (n > 4 && strcmp(path + n - 4, ".npz") == 0) {
+    rc = mlx_load_npz(&m, path);
+  } else if (n > 5 && strcmp(path + n - 5, ".gguf") == 0) {
+    mlx_gguf_metadata g = {0};
+    rc = mlx_load_gguf(&m, &g, path);
+    mlx_gguf_metadata_free(&g);
+  } else {
+    mlx_string_map s = {0};
+    rc = mlx_load_safetensors(&m, &s, path);
+    mlx_string_map_free(&s);
+  }
+  mlx_named_arrays_free(&m);
+  return rc;
+}
+
+static const char* const FIXTURE_FILES[] = {"numpy.npy", "numpy.npz", "numpy_compressed.npz", "mlx.npz",
+                                            "mlx_compressed.npz", "zip64.npz", "mlx.safetensors", "mlx.gguf",
+                                            "quantized.gguf", "f64array.gguf", "f64scalar.gguf", "ours.npz",
+                                            "ours_compressed.npz", "ours.gguf", "ours.safetensors"};
+
+static const mlx_array* find_named(const mlx_named_arrays* m, const char* name) {
+  for (size_t i = 0; i < m->n; i++)
+    if (strcmp(m->names[i], name) == 0) return &m->arrays[i];
+  return NULL;
+}
+
+/* Values printed by Python MLX 0.32 (mx.load of the same files; the full
+ * expectations are in test/fixtures/files/expected.json, checked by the
+ * Ruby tests). */
+TEST(fixture_files) {
+  char p[1024];
+  for (size_t f = 0; f < sizeof FIXTURE_FILES / sizeof *FIXTURE_FILES; f++) {
+    snprintf(p, sizeof p, "%s/%s", FIXTURES, FIXTURE_FILES[f]);
+    int rc = load_any(p);
+    CHECK(rc == MLX_OK);
+    if (rc) fprintf(stderr, "  %s: %s\n", FIXTURE_FILES[f], mlx_last_error());
+  }
+  mlx_named_arrays m = {0};
+  snprintf(p, sizeof p, "%s/numpy.npz", FIXTURES);
+  CHECK_OK(mlx_load_npz(&m, p));
+  const mlx_array* a = find_named(&m, "f"); /* Fortran order */
+  const double ef[6] = {0, 0.25, 0.5, 0.75, 1, 1.25};
+  if (a) CHECK_VALUES(*a, ef, 6, 0);
+  CHECK(a != NULL);
+  a = find_named(&m, "be"); /* big-endian int32 */
+  const double ebe[2] = {1, -2};
+  if (a) CHECK_VALUES(*a, ebe, 2, 0);
+  CHECK(a && find_named(&m, "arr_0") && find_named(&m, "e"));
+  mlx_named_arrays_free(&m);
+  snprintf(p, sizeof p, "%s/zip64.npz", FIXTURES);
+  CHECK_OK(mlx_load_npz(&m, p));
+  const double e64[2] = {1, 2};
+  CHECK(m.n == 2);
+  if (m.n == 2) CHECK_VALUES(m.arrays[0], e64, 2, 0);
+  mlx_named_arrays_free(&m);
+  /* Quantized GGUF tensors: (weights, scales, biases) as upstream. */
+  snprintf(p, sizeof p, "%s/quantized.gguf", FIXTURES);
+  CHECK_OK(mlx_load_gguf(&m, NULL, p));
+  CHECK(m.n == 11);
+  a = find_named(&m, "blk.q4k.weight"); /* Q4_K: dequantized to float16 */
+  CHECK(a && mlx_array_dtype(*a) == MLX_FLOAT16 && mlx_array_size(*a) == 256);
+  if (a) {
+    double q4k[64];
+    CHECK(read_f64(q4k, 64, *a) == -1); /* 256 values do not fit 64 */
+    /* ggml values: the high nibbles use the second scale/min pair. */
+    double all[256];
+    CHECK(read_f64(all, 256, *a) == 256 && all[0] == 100.25 && all[32] == 217.0 && all[64] == 44.5);
+  }
+  a = find_named(&m, "blk.q4_0.weight");
+  CHECK(a && mlx_array_dtype(*a) == MLX_UINT32 && mlx_array_dim(*a, 0) == 2 && mlx_array_dim(*a, 1) == 8);
+  a = find_named(&m, "blk.q4_0.biases");
+  const double eb[4] = {-2, -2, -2, -2};
+  if (a) CHECK_VALUES(*a, eb, 4, 0);
+  a = find_named(&m, "blk.q8.biases");
+  const double eb8[2] = {-16, -16};
+  if (a) CHECK_VALUES(*a, eb8, 2, 0);
+  a = find_named(&m, "q4_1.scales");
+  const double es[2] = {0.5, 0.5};
+  if (a) CHECK_VALUES(*a, es, 2, 0);
+  a = find_named(&m, "bf");
+  const double ebf[3] = {1, -2.5, 3.140625};
+  CHECK(a && mlx_array_dtype(*a) == MLX_FLOAT16);
+  if (a) CHECK_VALUES(*a, ebf, 3, 0);
+  mlx_named_arrays_free(&m);
+}
+
+static size_t slurp(const char* path, unsigned char** out) {
+  FILE* f = fopen(path, "rb");
+  if (!f) return 0;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  *out = malloc(n > 0 ? (size_t)n : 1);
+  size_t got = *out ? fread(*out, 1, (size_t)n, f) : 0;
+  fclose(f);
+  return got;
+}
+
+/* Every strict prefix of every fixture fails with MLX_ERROR_FILE, and
+ * every byte flipped (three ways) either still loads or fails with
+ * MLX_ERROR_FILE: never another status, a crash or a sanitizer report. */
+TEST(fixture_truncations_and_flips) {
+  char p[1024];
+  for (size_t f = 0; f < sizeof FIXTURE_FILES / sizeof *FIXTURE_FILES; f++) {
+    snprintf(p, sizeof p, "%s/%s", FIXTURES, FIXTURE_FILES[f]);
+    unsigned char* data = NULL;
+    size_t n = slurp(p, &data);
+    CHECK(n > 0);
+    const char* ext = strrchr(FIXTURE_FILES[f], '.');
+    char name[64];
+    snprintf(name, sizeof name, "x%s", ext);
+    const char* q = tmp_path(name);
+    /* All prefixes of small files; a stride over bigger ones. */
+    size_t step = n > 4096 ? n / 2048 : 1;
+    for (size_t len = 0; len < n; len += (len < 64 || n - len < 64) ? 1 : step) {
+      write_bytes(q, data, len);
+      int rc = load_any(q);
+      harness_checks++;
+      if (rc != MLX_ERROR_FILE) {
+        harness_failures++;
+        fprintf(stderr, "%s cut to %zu bytes gave %d: %s\n", FIXTURE_FILES[f], len, rc, mlx_last_error());
+      }
+    }
+    static const unsigned char flips[3] = {0xff, 0x01, 0x80};
+    for (size_t i = 0; i < n; i += n > 4096 ? 3 : 1) {
+      for (int k = 0; k < 3; k++) {
+        data[i] ^= flips[k];
+        write_bytes(q, data, n);
+        data[i] ^= flips[k];
+        int rc = load_any(q);
+        harness_checks++;
+        if (rc != MLX_OK && rc != MLX_ERROR_FILE) {
+          harness_failures++;
+          fprintf(stderr, "%s with byte %zu ^ 0x%02x gave %d: %s\n", FIXTURE_FILES[f], i, flips[k], rc, mlx_last_error());
+        }
+      }
+    }
+    free(data);
+  }
+  clear_dir();
+}
+
 int main(void) {
   /* Every save fsyncs (atomic writes); on a disk that costs ~100 ms a
    * file, so the test prefers memory-backed /dev/shm unless TMPDIR says
@@ -947,6 +1246,10 @@ int main(void) {
   RUN(npy_bad_headers);
   RUN(npy_many_dims);
   RUN(safetensors_corruptions);
+  RUN(npz_round_trips);
+  RUN(gguf_round_trips);
+  RUN(fixture_files);
+  RUN(fixture_truncations_and_flips);
   clear_dir();
   rmdir(tmpdir);
   return harness_report();

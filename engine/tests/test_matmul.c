@@ -3,13 +3,20 @@
  * against a naive triple loop in double. Values are hand-computed or from
  * the naive loop; the float16/bfloat16/complex/mixed-dtype ones were also
  * printed once by Python mlx 0.32.4. Prints the GFLOP/s of a 1024x1024
- * float32 product next to a direct cblas_sgemm call. */
+ * float32 product next to a direct cblas_sgemm call.
+ *
+ * The rest of the family (mlx/matmul.h): addmm, inner, outer, tensordot,
+ * kron and the Hadamard transform with values printed once by Python mlx
+ * 0.32.4 (marked "mlx"; inputs from pat()), block_masked_mm, gather_mm
+ * and segmented_mm against naive loops, every floating dtype, views,
+ * empty arrays and errors. einsum is in test_einsum.c. */
 #include <cblas.h>
 #include <complex.h>
 #include <time.h>
 
 #include "harness.h"
 #include "internal.h" /* strided views, until the view ops exist */
+#include "mlx/matmul.h"
 
 /* A view of an evaluated array's buffer with the given layout. */
 static mlx_array view_of(mlx_array base, const int64_t* shape, const int64_t* strides, int ndim, int64_t offset) {
@@ -514,6 +521,403 @@ TEST(matmul_speed_1024) {
   mlx_array_free(c);
 }
 
+
+/* ---- the rest of the family ---------------------------------------------- */
+
+/* ((i * 7 + seed) % 5) - 2 over the shape, in dtype: small integers,
+ * exact in every float dtype (the generator of the "mlx" values). */
+static mlx_array pat(const int64_t* shape, int ndim, int seed, mlx_dtype dt) {
+  int64_t n = 1;
+  for (int i = 0; i < ndim; i++) n *= shape[i];
+  double* v = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
+  for (int64_t i = 0; i < n; i++) v[i] = (double)((i * 7 + seed) % 5) - 2.0;
+  mlx_array d = mlx_array_new(), r = mlx_array_new();
+  mlx_array_new_data(&d, v, shape, ndim, MLX_FLOAT64);
+  mlx_astype(&r, d, dt, S);
+  mlx_array_free(d);
+  free(v);
+  return r;
+}
+
+#define SHP(...) (const int64_t[]){__VA_ARGS__}, (int)(sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
+
+static const mlx_dtype FLOATS[4] = {MLX_FLOAT32, MLX_FLOAT16, MLX_BFLOAT16, MLX_FLOAT64};
+
+TEST(addmm_values) {
+  /* mlx: addmm(pat(4,1), pat((2,3),2), pat((3,4),3), 2, 0.5) */
+  double want[8] = {-8.5, 6.5, -11, 4, 5.5, -7.5, 7, 4};
+  for (int d = 0; d < 4; d++) {
+    mlx_array c = pat(SHP(4), 1, FLOATS[d]), a = pat(SHP(2, 3), 2, FLOATS[d]), b = pat(SHP(3, 4), 3, FLOATS[d]);
+    mlx_array r = mlx_array_new();
+    CHECK_OK(mlx_addmm(&r, c, a, b, 2.0f, 0.5f, S));
+    CHECK(mlx_array_dtype(r) == FLOATS[d] && shape_is(r, SHP(2, 4)));
+    CHECK_VALUES(r, want, 8, 0);
+    mlx_array_free(c), mlx_array_free(a), mlx_array_free(b), mlx_array_free(r);
+  }
+  /* mlx: addmm(pat((2,4),1), pat((3,2),2).T, pat((3,4),3)): a transposed view */
+  mlx_array c = pat(SHP(2, 4), 1, MLX_FLOAT32), a = pat(SHP(3, 2), 2, MLX_FLOAT32), b = pat(SHP(3, 4), 3, MLX_FLOAT32);
+  mlx_array at = mlx_array_new(), r = mlx_array_new();
+  CHECK_OK(mlx_transpose(&at, a, NULL, 0, S));
+  CHECK_OK(mlx_addmm(&r, c, at, b, 1.0f, 1.0f, S));
+  double want2[8] = {-4, 2, -2, 4, 3, -4, -1, 2};
+  CHECK_VALUES(r, want2, 8, 0);
+  /* mlx: addmm(pat(1,1), pat(3,2), pat((3,2),3), -1, 3): a 1-D operand */
+  mlx_array c1 = pat(SHP(1), 1, MLX_FLOAT32), a1 = pat(SHP(3), 2, MLX_FLOAT32), b1 = pat(SHP(3, 2), 3, MLX_FLOAT32);
+  CHECK_OK(mlx_addmm(&r, c1, a1, b1, -1.0f, 3.0f, S));
+  double want3[2] = {-4, -6};
+  CHECK(shape_is(r, SHP(2)));
+  CHECK_VALUES(r, want3, 2, 0);
+  /* int c with float operands gives float32; beta 0 ignores c (even nan) */
+  mlx_array ci = pat(SHP(2, 4), 1, MLX_INT32), nan = mlx_array_new();
+  CHECK_OK(mlx_addmm(&r, ci, at, b, 1.0f, 1.0f, S));
+  CHECK(mlx_array_dtype(r) == MLX_FLOAT32);
+  CHECK_VALUES(r, want2, 8, 0);
+  CHECK_OK(mlx_array_new_float(&nan, NAN, MLX_FLOAT32));
+  CHECK_OK(mlx_addmm(&r, nan, at, b, 1.0f, 0.0f, S));
+  double want4[8];
+  for (int i = 0; i < 8; i++) want4[i] = want2[i] - (double)((i * 7 + 1) % 5 - 2);
+  CHECK_VALUES(r, want4, 8, 0);
+  /* K == 0: beta * c broadcast */
+  mlx_array e1 = pat(SHP(2, 0), 0, MLX_FLOAT32), e2 = pat(SHP(0, 4), 0, MLX_FLOAT32);
+  CHECK_OK(mlx_addmm(&r, c1, e1, e2, 2.0f, 3.0f, S));
+  double want5[8] = {-3, -3, -3, -3, -3, -3, -3, -3};
+  CHECK(shape_is(r, SHP(2, 4)));
+  CHECK_VALUES(r, want5, 8, 0);
+  /* errors: int result, c not broadcasting, K mismatch, 0-d */
+  mlx_array ai = pat(SHP(2, 3), 2, MLX_INT32), bi = pat(SHP(3, 4), 3, MLX_INT32), c5 = pat(SHP(5), 0, MLX_FLOAT32);
+  mlx_array c224 = pat(SHP(2, 2, 4), 0, MLX_FLOAT32), s0 = mlx_array_new();
+  CHECK_ERR(mlx_addmm(&r, ci, ai, bi, 1.0f, 1.0f, S), MLX_ERROR_DTYPE);
+  CHECK(strstr(mlx_last_error(), "[addmm]") != NULL);
+  CHECK_ERR(mlx_addmm(&r, c5, at, b, 1.0f, 1.0f, S), MLX_ERROR_SHAPE);
+  CHECK_ERR(mlx_addmm(&r, c224, at, b, 1.0f, 1.0f, S), MLX_ERROR_SHAPE);
+  CHECK_ERR(mlx_addmm(&r, c, b, b, 1.0f, 1.0f, S), MLX_ERROR_SHAPE);
+  CHECK_OK(mlx_array_new_float(&s0, 1.0, MLX_FLOAT32));
+  CHECK_ERR(mlx_addmm(&r, c, s0, b, 1.0f, 1.0f, S), MLX_ERROR_SHAPE);
+  CHECK_ERR(mlx_addmm(&r, c, mlx_array_new(), b, 1.0f, 1.0f, S), MLX_ERROR_ARGUMENT);
+  mlx_array all[] = {c, a, b, at, r, c1, a1, b1, ci, nan, e1, e2, ai, bi, c5, c224, s0};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) mlx_array_free(all[i]);
+}
+
+TEST(inner_outer_kron_tensordot) {
+  mlx_array r = mlx_array_new();
+  for (int d = 0; d < 4; d++) {
+    mlx_dtype t = FLOATS[d];
+    mlx_array a = pat(SHP(2, 3), 1, t), b = pat(SHP(4, 3), 2, t);
+    /* mlx: inner(pat((2,3),1), pat((4,3),2)) */
+    double wi[8] = {4, -3, -5, -2, 5, -4, -3, -2};
+    CHECK_OK(mlx_inner(&r, a, b, S));
+    CHECK(shape_is(r, SHP(2, 4)) && mlx_array_dtype(r) == t);
+    CHECK_VALUES(r, wi, 8, 0);
+    mlx_array_free(a), mlx_array_free(b);
+    /* mlx: kron(pat((2,2),1), pat((2,3),2)) */
+    a = pat(SHP(2, 2), 1, t), b = pat(SHP(2, 3), 2, t);
+    double wk[24] = {0, -2, 1, 0, 2, -1, -1, 2, 0, 1, -2, 0, 0, -4, 2, 0, 0, 0, -2, 4, 0, 0, 0, 0};
+    CHECK_OK(mlx_kron(&r, a, b, S));
+    CHECK(shape_is(r, SHP(4, 6)));
+    CHECK_VALUES(r, wk, 24, 0);
+    mlx_array_free(a), mlx_array_free(b);
+    /* mlx: tensordot(pat((2,3,4),1), pat((3,4,2),2), [[1,2],[0,1]]) */
+    a = pat(SHP(2, 3, 4), 1, t), b = pat(SHP(3, 4, 2), 2, t);
+    int xa[2] = {1, 2}, xb[2] = {0, 1};
+    double wt[4] = {9, -11, -10, -14};
+    CHECK_OK(mlx_tensordot_axes(&r, a, b, xa, xb, 2, S));
+    CHECK(shape_is(r, SHP(2, 2)));
+    CHECK_VALUES(r, wt, 4, 0);
+    CHECK_OK(mlx_tensordot(&r, a, b, 2, S));
+    CHECK_VALUES(r, wt, 4, 0);
+    mlx_array_free(a), mlx_array_free(b);
+  }
+  /* mlx: outer(pat(3,1), pat(2,2)) in int32; kron(pat(2,1), pat((1,2,2),2)) */
+  mlx_array a = pat(SHP(3), 1, MLX_INT32), b = pat(SHP(2), 2, MLX_INT32);
+  double wo[6] = {0, -2, 0, 2, 0, -4};
+  CHECK_OK(mlx_outer(&r, a, b, S));
+  CHECK(shape_is(r, SHP(3, 2)) && mlx_array_dtype(r) == MLX_INT32);
+  CHECK_VALUES(r, wo, 6, 0);
+  mlx_array_free(a), mlx_array_free(b);
+  a = pat(SHP(2), 1, MLX_FLOAT32), b = pat(SHP(1, 2, 2), 2, MLX_FLOAT32);
+  double wk2[8] = {0, -2, 0, 2, 1, -1, -1, 1};
+  CHECK_OK(mlx_kron(&r, a, b, S));
+  CHECK(shape_is(r, SHP(1, 2, 4)));
+  CHECK_VALUES(r, wk2, 8, 0);
+  mlx_array_free(a), mlx_array_free(b);
+  /* mlx: tensordot 0 (outer) and with axes out of order */
+  a = pat(SHP(2, 3), 1, MLX_FLOAT32), b = pat(SHP(2, 2), 2, MLX_FLOAT32);
+  double w0[24] = {0, -2, 1, -1, 0, 2, -1, 1, 0, -4, 2, -2, 0, 0, 0, 0, 0, 4, -2, 2, 0, -2, 1, -1};
+  CHECK_OK(mlx_tensordot(&r, a, b, 0, S));
+  CHECK(shape_is(r, SHP(2, 3, 2, 2)));
+  CHECK_VALUES(r, w0, 24, 0);
+  mlx_array_free(a), mlx_array_free(b);
+  a = pat(SHP(2, 3, 4), 1, MLX_FLOAT32), b = pat(SHP(4, 3, 2), 2, MLX_FLOAT32);
+  int xa[2] = {2, 0}, xb[2] = {0, 2}, xbad[2] = {1, 1}, xneg[2] = {-1, -3};
+  double w2[9] = {4, 2, -5, -5, 4, -2, 1, 1, 1};
+  CHECK_OK(mlx_tensordot_axes(&r, a, b, xa, xb, 2, S));
+  CHECK(shape_is(r, SHP(3, 3)));
+  CHECK_VALUES(r, w2, 9, 0);
+  CHECK_OK(mlx_tensordot_axes(&r, a, b, xneg, xb, 2, S));
+  CHECK_VALUES(r, w2, 9, 0);
+  /* errors */
+  CHECK_ERR(mlx_tensordot_axes(&r, a, b, xa, xbad, 2, S), MLX_ERROR_ARGUMENT);
+  CHECK_ERR(mlx_tensordot_axes(&r, a, b, xb, xb, 2, S), MLX_ERROR_SHAPE);
+  int x9 = 9;
+  CHECK_ERR(mlx_tensordot_axes(&r, a, b, &x9, xb, 1, S), MLX_ERROR_ARGUMENT);
+  CHECK_ERR(mlx_tensordot(&r, a, b, -1, S), MLX_ERROR_ARGUMENT);
+  CHECK_ERR(mlx_tensordot(&r, a, b, 4, S), MLX_ERROR_ARGUMENT);
+  CHECK_ERR(mlx_inner(&r, a, b, S), MLX_ERROR_SHAPE);
+  mlx_array ai = pat(SHP(3), 0, MLX_INT32), e = pat(SHP(0, 2), 0, MLX_FLOAT32);
+  CHECK_ERR(mlx_inner(&r, ai, ai, S), MLX_ERROR_DTYPE);
+  CHECK_ERR(mlx_kron(&r, e, a, S), MLX_ERROR_SHAPE);
+  /* empty contractions give zeros */
+  mlx_array e2 = pat(SHP(3, 0), 0, MLX_FLOAT32);
+  CHECK_OK(mlx_inner(&r, e2, e2, S));
+  double z9[9] = {0};
+  CHECK(shape_is(r, SHP(3, 3)));
+  CHECK_VALUES(r, z9, 9, 0);
+  mlx_array_free(a), mlx_array_free(b), mlx_array_free(ai), mlx_array_free(e), mlx_array_free(e2);
+  mlx_array_free(r);
+}
+
+TEST(hadamard_values) {
+  mlx_array r = mlx_array_new();
+  struct {
+    int64_t rows, n;
+    double scale;
+    int has_scale;
+    double want[28 * 2];
+  } cases[] = {
+      /* mlx: hadamard_transform(pat(...,1), scale) */
+      {1, 4, 0, 0, {-1, -2, 1, 0}},
+      {2, 12, 1, 1, {-2, 0, -2, 0, -2, 2, 8, 4, -2, -4, -2, -12, -2, 2, -4, 2, 6, 4, -4, -4, -4, -12, -4, 0}},
+      {1, 20, 1, 1, {-6, 6, -12, 0, 12, 10, -10, 0, 0, 0, -10, 10, 0, 0, 0, -2, 2, -4, 0, 4}},
+      {1, 28, 1, 1, {10, -8, 4, 6, -2, 0, -8, 2, 2, 6, 6, -4, 0, 0, 14, -6, 4, -12, -8, 12, -8, 2, -4, -4, 6, -14, 16, 0}},
+      {1, 24, 0.5, 1, {1, 0, 1, 2, 0, -7, 6, -3, 0, 3, 0, -3, 0, -7, -1, 2, -5, -2, -2, -3, 0, 3, 2, 7}},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+    for (int d = 0; d < 4; d++) {
+      int64_t shape[2] = {cases[i].rows, cases[i].n};
+      mlx_array x = pat(shape + (cases[i].rows == 1), 2 - (cases[i].rows == 1), 1, FLOATS[d]);
+      CHECK_OK(mlx_hadamard_transform(&r, x, cases[i].has_scale, (float)cases[i].scale, S));
+      CHECK(mlx_array_dtype(r) == FLOATS[d]);
+      CHECK_VALUES(r, cases[i].want, (int)(cases[i].rows * cases[i].n), 0);
+      mlx_array_free(x);
+    }
+  /* 2^k sizes against H[i][j] = (-1)^popcount(i & j), on a transposed
+   * view, with rows split over threads. */
+  enum { N = 512, ROWS = 40 };
+  mlx_array base = pat(SHP(N, ROWS), 3, MLX_FLOAT32), xt = mlx_array_new();
+  CHECK_OK(mlx_transpose(&xt, base, NULL, 0, S));
+  double* xv = malloc(sizeof(double) * N * ROWS);
+  double* want = malloc(sizeof(double) * N * ROWS);
+  read_f64(xv, N * ROWS, xt);
+  for (int r0 = 0; r0 < ROWS; r0++)
+    for (int i = 0; i < N; i++) {
+      double s = 0;
+      for (int j = 0; j < N; j++) s += (__builtin_popcount(i & j) & 1 ? -1 : 1) * xv[r0 * N + j];
+      want[r0 * N + i] = s / sqrt((double)N);
+    }
+  CHECK_OK(mlx_hadamard_transform(&r, xt, 0, 0, S));
+  CHECK(max_err(r, want, N * ROWS) < 1e-4);
+  /* ints become float32, float64 stays (an error upstream) */
+  mlx_array xi = pat(SHP(2, 4), 1, MLX_INT32), x64 = pat(SHP(4), 1, MLX_FLOAT64);
+  CHECK_OK(mlx_hadamard_transform(&r, xi, 1, 1.0f, S));
+  CHECK(mlx_array_dtype(r) == MLX_FLOAT32);
+  CHECK_OK(mlx_hadamard_transform(&r, x64, 0, 0, S));
+  double w64[4] = {-1, -2, 1, 0};
+  CHECK(mlx_array_dtype(r) == MLX_FLOAT64);
+  CHECK_VALUES(r, w64, 4, 1e-15);
+  /* errors: empty, unsupported sizes */
+  mlx_array e = pat(SHP(0, 4), 0, MLX_FLOAT32), x6 = pat(SHP(6), 0, MLX_FLOAT32), x36 = pat(SHP(36), 0, MLX_FLOAT32);
+  CHECK_ERR(mlx_hadamard_transform(&r, e, 0, 0, S), MLX_ERROR_SHAPE);
+  CHECK_ERR(mlx_hadamard_transform(&r, x6, 0, 0, S), MLX_ERROR_ARGUMENT);
+  CHECK_ERR(mlx_hadamard_transform(&r, x36, 0, 0, S), MLX_ERROR_ARGUMENT);
+  free(xv), free(want);
+  mlx_array all[] = {r, base, xt, xi, x64, e, x6, x36};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) mlx_array_free(all[i]);
+}
+
+/* out[t] = A[li[t]] @ B[ri[t]] over row-major batches of m x k and k x n. */
+static void naive_gather(double* out, const double* a, const double* b, const int64_t* li, const int64_t* ri, int64_t T,
+                         int64_t m, int64_t n, int64_t k) {
+  for (int64_t t = 0; t < T; t++)
+    for (int64_t i = 0; i < m; i++)
+      for (int64_t j = 0; j < n; j++) {
+        double s = 0;
+        for (int64_t p = 0; p < k; p++) s += a[li[t] * m * k + i * k + p] * b[ri[t] * k * n + p * n + j];
+        out[(t * m + i) * n + j] = s;
+      }
+}
+
+TEST(gather_mm_values) {
+  enum { M = 3, K = 5, N = 4, NA = 3, NB = 2, T = 6 };
+  int64_t li[T] = {2, 0, 1, 1, 2, 0}, ri[T] = {1, 1, 0, 1, 0, 0};
+  double av[NA * M * K], bv[NB * K * N], want[T * M * N];
+  mlx_array r = mlx_array_new(), l = mlx_array_new(), rr = mlx_array_new();
+  CHECK_OK(mlx_array_new_data(&l, li, SHP(2, 3), MLX_INT64));
+  CHECK_OK(mlx_array_new_data(&rr, ri, SHP(2, 3), MLX_INT64));
+  for (int d = 0; d < 4; d++) {
+    mlx_array a = pat(SHP(NA, M, K), 1, FLOATS[d]), b = pat(SHP(NB, K, N), 2, FLOATS[d]);
+    read_f64(av, NA * M * K, a);
+    read_f64(bv, NB * K * N, b);
+    naive_gather(want, av, bv, li, ri, T, M, N, K);
+    CHECK_OK(mlx_gather_mm(&r, a, b, l, rr, 0, S));
+    CHECK(shape_is(r, SHP(2, 3, M, N)) && mlx_array_dtype(r) == FLOATS[d]);
+    CHECK_VALUES(r, want, T * M * N, 0);
+    mlx_array_free(a), mlx_array_free(b);
+  }
+  /* a transposed view, int8 indices broadcast against uint32 ones, a
+   * default (arange) rhs */
+  mlx_array at = pat(SHP(NA, K, M), 1, MLX_FLOAT32), a = mlx_array_new(), b = pat(SHP(NB, K, N), 2, MLX_FLOAT32);
+  CHECK_OK(mlx_swapaxes(&a, at, -1, -2, S));
+  read_f64(av, NA * M * K, a);
+  read_f64(bv, NB * K * N, b);
+  int8_t l8[3] = {2, 0, 1};
+  uint32_t r32[2] = {1, 0};
+  mlx_array l3 = mlx_array_new(), r2 = mlx_array_new();
+  CHECK_OK(mlx_array_new_data(&l3, l8, SHP(3), MLX_INT8));
+  CHECK_OK(mlx_array_new_data(&r2, r32, SHP(2, 1), MLX_UINT32));
+  CHECK_OK(mlx_gather_mm(&r, a, b, l3, r2, 1, S));
+  int64_t bl[6] = {2, 0, 1, 2, 0, 1}, br[6] = {1, 1, 1, 0, 0, 0};
+  naive_gather(want, av, bv, bl, br, 6, M, N, K);
+  CHECK(shape_is(r, SHP(2, 3, M, N)));
+  CHECK_VALUES(r, want, 6 * M * N, 0);
+  mlx_array l2 = mlx_array_new();
+  int64_t l2v[2] = {1, 2};
+  CHECK_OK(mlx_array_new_data(&l2, l2v, SHP(2), MLX_INT64));
+  CHECK_OK(mlx_gather_mm(&r, a, b, l2, mlx_array_new(), 0, S));
+  int64_t dl[2] = {1, 2}, dr[2] = {0, 1};
+  naive_gather(want, av, bv, dl, dr, 2, M, N, K);
+  CHECK_VALUES(r, want, 2 * M * N, 0);
+  /* no indices: matmul */
+  CHECK_ERR(mlx_gather_mm(&r, b, b, mlx_array_new(), mlx_array_new(), 0, S), MLX_ERROR_SHAPE);
+  CHECK(strstr(mlx_last_error(), "[matmul]") != NULL);
+  /* no index rows: an empty result */
+  mlx_array le = mlx_array_new();
+  CHECK_OK(mlx_array_new_data(&le, l2v, SHP(0), MLX_INT64));
+  CHECK_OK(mlx_gather_mm(&r, a, b, le, le, 0, S));
+  CHECK(shape_is(r, SHP(0, M, N)));
+  CHECK_OK(mlx_eval(&r, 1));
+  /* errors: an index out of range at evaluation, float indices, shapes */
+  int64_t bad[2] = {0, 3};
+  mlx_array lb = mlx_array_new(), lf = pat(SHP(2), 0, MLX_FLOAT32), ai = pat(SHP(2, 2, 2), 0, MLX_INT32);
+  CHECK_OK(mlx_array_new_data(&lb, bad, SHP(2), MLX_INT64));
+  CHECK_OK(mlx_gather_mm(&r, a, b, lb, l2, 0, S));
+  CHECK_ERR(mlx_eval(&r, 1), MLX_ERROR_INDEX);
+  CHECK_ERR(mlx_gather_mm(&r, a, b, lf, l2, 0, S), MLX_ERROR_DTYPE);
+  CHECK_ERR(mlx_gather_mm(&r, a, a, l2, l2, 0, S), MLX_ERROR_SHAPE);
+  CHECK_ERR(mlx_gather_mm(&r, a, b, l3, l2, 0, S), MLX_ERROR_SHAPE);
+  CHECK_ERR(mlx_gather_mm(&r, ai, ai, l2, l2, 0, S), MLX_ERROR_DTYPE);
+  mlx_array all[] = {r, l, rr, at, a, b, l3, r2, l2, le, lb, lf, ai};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) mlx_array_free(all[i]);
+}
+
+TEST(segmented_block_masked) {
+  enum { M = 3, K = 6, N = 2 };
+  int64_t segs[5][2] = {{0, 2}, {2, 6}, {1, 1}, {4, 2}, {-3, 9}};
+  double av[M * K], bv[K * N], want[5 * M * N];
+  mlx_array r = mlx_array_new(), sg = mlx_array_new();
+  CHECK_OK(mlx_array_new_data(&sg, segs, SHP(5, 2), MLX_INT64));
+  for (int d = 0; d < 4; d++) {
+    mlx_array a = pat(SHP(M, K), 1, FLOATS[d]), b = pat(SHP(K, N), 2, FLOATS[d]);
+    read_f64(av, M * K, a);
+    read_f64(bv, K * N, b);
+    for (int s = 0; s < 5; s++)
+      for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+          double acc = 0;
+          for (int p = 0; p < K; p++)
+            if (p >= segs[s][0] && p < segs[s][1]) acc += av[i * K + p] * bv[p * N + j];
+          want[(s * M + i) * N + j] = acc;
+        }
+    CHECK_OK(mlx_segmented_mm(&r, a, b, sg, S));
+    CHECK(shape_is(r, SHP(5, M, N)) && mlx_array_dtype(r) == FLOATS[d]);
+    CHECK_VALUES(r, want, 5 * M * N, 0);
+    mlx_array_free(a), mlx_array_free(b);
+  }
+  mlx_array a = pat(SHP(M, K), 1, MLX_FLOAT32), b = pat(SHP(K, N), 2, MLX_FLOAT32), a3 = pat(SHP(2, M, K), 1, MLX_FLOAT32);
+  mlx_array s3 = pat(SHP(1, 3), 0, MLX_INT32), sf = pat(SHP(1, 2), 0, MLX_FLOAT32), ai = pat(SHP(M, K), 0, MLX_INT32);
+  CHECK_ERR(mlx_segmented_mm(&r, a, b, s3, S), MLX_ERROR_SHAPE);
+  CHECK_ERR(mlx_segmented_mm(&r, a, b, sf, S), MLX_ERROR_DTYPE);
+  CHECK_ERR(mlx_segmented_mm(&r, a3, b, sg, S), MLX_ERROR_SHAPE);
+  CHECK_ERR(mlx_segmented_mm(&r, ai, ai, sg, S), MLX_ERROR_SHAPE);
+
+  /* block_masked_mm: (40 x 33) @ (33 x 70) in blocks of 32 against a
+   * masked naive product, bool and float masks, batched masks */
+  enum { BM = 40, BK = 33, BN = 70 };
+  mlx_array x = pat(SHP(BM, BK), 1, MLX_FLOAT32), y = pat(SHP(BK, BN), 2, MLX_FLOAT32);
+  double* xv = malloc(sizeof(double) * BM * BK);
+  double* yv = malloc(sizeof(double) * BK * BN);
+  double* bw = malloc(sizeof(double) * BM * BN);
+  read_f64(xv, BM * BK, x);
+  read_f64(yv, BK * BN, y);
+  uint8_t ml[2][2] = {{1, 0}, {1, 1}}, mr[2][3] = {{1, 1, 0}, {0, 1, 1}};
+  float mo[2][3] = {{1, 0.5f, 2}, {0, 1, -1}};
+  mlx_array mlv = mlx_array_new(), mrv = mlx_array_new(), mov = mlx_array_new();
+  CHECK_OK(mlx_array_new_data(&mlv, ml, SHP(2, 2), MLX_BOOL));
+  CHECK_OK(mlx_array_new_data(&mrv, mr, SHP(2, 3), MLX_BOOL));
+  CHECK_OK(mlx_array_new_data(&mov, mo, SHP(2, 3), MLX_FLOAT32));
+  for (int i = 0; i < BM; i++)
+    for (int j = 0; j < BN; j++) {
+      double acc = 0;
+      for (int p = 0; p < BK; p++)
+        if (ml[i / 32][p / 32] && mr[p / 32][j / 32]) acc += xv[i * BK + p] * yv[p * BN + j];
+      bw[i * BN + j] = acc * mo[i / 32][j / 32];
+    }
+  for (int d = 0; d < 4; d++) {
+    mlx_array xd = mlx_array_new(), yd = mlx_array_new();
+    CHECK_OK(mlx_astype(&xd, x, FLOATS[d], S));
+    CHECK_OK(mlx_astype(&yd, y, FLOATS[d], S));
+    CHECK_OK(mlx_block_masked_mm(&r, xd, yd, 32, mov, mlv, mrv, S));
+    CHECK(shape_is(r, SHP(BM, BN)) && mlx_array_dtype(r) == FLOATS[d]);
+    /* bfloat16 rounds sums over 256 */
+    CHECK(max_err(r, bw, BM * BN) <= (FLOATS[d] == MLX_BFLOAT16 ? 2.0 : 0.0));
+    mlx_array_free(xd), mlx_array_free(yd);
+  }
+  /* a nan in a masked-out block never reaches the result */
+  mlx_array nan = mlx_array_new(), xn = mlx_array_new(), cond = mlx_array_new(), ones = mlx_array_new();
+  int64_t st[2] = {0, 32}, sp[2] = {BM, BK}, one[2] = {1, 1};
+  CHECK_OK(mlx_array_new_float(&nan, NAN, MLX_FLOAT32));
+  CHECK_OK(mlx_ones(&ones, SHP(BM, BK), MLX_BOOL, S));
+  mlx_array fl = mlx_array_new();
+  CHECK_OK(mlx_array_new_bool(&fl, 0));
+  CHECK_OK(mlx_slice_update(&cond, ones, fl, st, sp, one, 2, S));
+  CHECK_OK(mlx_where(&xn, cond, x, nan, S));
+  uint8_t ml2[2][2] = {{1, 0}, {1, 0}};
+  mlx_array ml2v = mlx_array_new();
+  CHECK_OK(mlx_array_new_data(&ml2v, ml2, SHP(2, 2), MLX_BOOL));
+  CHECK_OK(mlx_block_masked_mm(&r, xn, y, 32, mlx_array_new(), ml2v, mlx_array_new(), S));
+  double* got = malloc(sizeof(double) * BM * BN);
+  read_f64(got, BM * BN, r);
+  int finite = 1;
+  for (int i = 0; i < BM * BN; i++) finite &= isfinite(got[i]) != 0;
+  CHECK(finite);
+  /* errors: block size, mask shape, int operands */
+  CHECK_ERR(mlx_block_masked_mm(&r, x, y, 16, mov, mlx_array_new(), mlx_array_new(), S), MLX_ERROR_ARGUMENT);
+  CHECK_ERR(mlx_block_masked_mm(&r, x, y, 32, mlv, mlx_array_new(), mlx_array_new(), S), MLX_ERROR_SHAPE);
+  CHECK_ERR(mlx_block_masked_mm(&r, ai, ai, 32, mlx_array_new(), mlx_array_new(), mlx_array_new(), S), MLX_ERROR_SHAPE);
+  free(xv), free(yv), free(bw), free(got);
+  mlx_array all[] = {r, sg, a, b, a3, s3, sf, ai, x, y, mlv, mrv, mov, nan, xn, cond, ones, fl, ml2v};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) mlx_array_free(all[i]);
+}
+
+/* float16 / bfloat16 1024^3 products: the float32-panel path. */
+TEST(matmul_half_speed_1024) {
+  enum { N = 1024, REPS = 3 };
+  mlx_dtype dts[2] = {MLX_FLOAT16, MLX_BFLOAT16};
+  for (int d = 0; d < 2; d++) {
+    mlx_array a = pat(SHP(N, N), 1, dts[d]), b = pat(SHP(N, N), 2, dts[d]), c = mlx_array_new();
+    mlx_eval(&a, 1), mlx_eval(&b, 1);
+    double best = 1e30;
+    for (int r = 0; r < REPS; r++) {
+      double t0 = now();
+      CHECK_OK(mlx_matmul(&c, a, b, S));
+      CHECK_OK(mlx_eval(&c, 1));
+      double t = now() - t0;
+      if (t < best) best = t;
+    }
+    printf("matmul 1024x1024 %s: %.1f GFLOP/s\n", d ? "bfloat16" : "float16", 2.0 * N * N * N / best * 1e-9);
+    mlx_array_free(a), mlx_array_free(b), mlx_array_free(c);
+  }
+}
+
 int main(void) {
   RUN(matmul_2d_and_vectors);
   RUN(matmul_batched_broadcast);
@@ -523,5 +927,11 @@ int main(void) {
   RUN(matmul_errors);
   RUN(matmul_256_vs_naive);
   RUN(matmul_speed_1024);
+  RUN(addmm_values);
+  RUN(inner_outer_kron_tensordot);
+  RUN(hadamard_values);
+  RUN(gather_mm_values);
+  RUN(segmented_block_masked);
+  RUN(matmul_half_speed_1024);
   return harness_report();
 }

@@ -27,6 +27,7 @@ int mlx_rfile_open_(mlx_rfile_* f, const char* path, const char* op) {
   }
   f->fd = fd;
   f->size = (int64_t)st.st_size;
+  f->mem = NULL;
   return MLX_OK;
 }
 
@@ -34,6 +35,10 @@ int mlx_rfile_read_(mlx_rfile_* f, void* dst, int64_t offset, int64_t n, const c
   if (offset < 0 || n < 0 || offset > f->size || n > f->size - offset)
     return mlx_error_(MLX_ERROR_FILE, "[%s] truncated file: %lld bytes at offset %lld, but the file has %lld", op,
                       (long long)n, (long long)offset, (long long)f->size);
+  if (f->mem) {
+    if (n) memcpy(dst, f->mem + offset, (size_t)n);
+    return MLX_OK;
+  }
   char* p = dst;
   while (n > 0) {
     /* Linux reads at most 2^31 - 4096 bytes per call. */
@@ -52,6 +57,12 @@ int mlx_rfile_read_(mlx_rfile_* f, void* dst, int64_t offset, int64_t n, const c
 void mlx_rfile_close_(mlx_rfile_* f) {
   if (f->fd >= 0) close(f->fd);
   f->fd = -1;
+}
+
+void mlx_rfile_mem_(mlx_rfile_* f, const void* data, int64_t n) {
+  f->fd = -1;
+  f->size = n;
+  f->mem = data;
 }
 
 char* mlx_path_with_suffix_(const char* path, const char* suffix, const char* op) {

@@ -1,6 +1,7 @@
-/* Internals of the file formats (npy.c, safetensors.c): reading a file
- * whose size is known before anything is trusted, atomic writes, a
- * growable byte buffer and a small strict JSON reader/writer. */
+/* Internals of the file formats (npy.c, npz.c, safetensors.c, gguf.c,
+ * export.c): reading a file (or bytes in memory) whose size is known
+ * before anything is trusted, atomic writes, a growable byte buffer, zip
+ * archives (zip.c) and a small strict JSON reader/writer. */
 #ifndef MLX_IO_INTERNAL_H
 #define MLX_IO_INTERNAL_H
 
@@ -11,10 +12,12 @@
 #include "../internal.h"
 
 /* ---- reading ----------------------------------------------------------- */
-/* A file open for reading, with its size taken once at open. */
+/* A file open for reading, with its size taken once at open; or bytes in
+ * memory (a member of an archive) read through the same checks. */
 typedef struct mlx_rfile_ {
-  int fd;
+  int fd;       /* -1 for memory */
   int64_t size;
+  const unsigned char* mem; /* not owned */
 } mlx_rfile_;
 
 /* Opens path for reading (MLX_ERROR_FILE with the reason on failure). */
@@ -23,6 +26,8 @@ int mlx_rfile_open_(mlx_rfile_* f, const char* path, const char* op);
  * before reading, when [offset, offset + n) is not inside the file. */
 int mlx_rfile_read_(mlx_rfile_* f, void* dst, int64_t offset, int64_t n, const char* op);
 void mlx_rfile_close_(mlx_rfile_* f);
+/* A reader over n bytes of memory (borrowed; nothing to close). */
+void mlx_rfile_mem_(mlx_rfile_* f, const void* data, int64_t n);
 
 /* ---- atomic writing ---------------------------------------------------- */
 /* A file being written: the bytes go to a temporary file in the target's
@@ -48,6 +53,10 @@ void mlx_wfile_abort_(mlx_wfile_* f);
  * when as_stored (the caller checked it is dense), else a row-major copy. */
 int mlx_io_write_node_(mlx_wfile_* f, const mlx_node_* n, int as_stored, const char* op);
 
+/* ---- .npy pieces (npy.c), for .npz members -------------------------------- */
+/* Reads one .npy image from f (a file or memory); path names it in errors. */
+int mlx_npy_read_(mlx_array* res, mlx_rfile_* f, const char* path);
+
 /* path, or path + suffix when it does not already end with suffix (as
  * upstream MLX names saved files); NULL with the error set. Free with free. */
 char* mlx_path_with_suffix_(const char* path, const char* suffix, const char* op);
@@ -64,6 +73,54 @@ typedef struct mlx_sbuf_ {
 void mlx_sbuf_append_(mlx_sbuf_* b, const void* p, size_t n);
 void mlx_sbuf_printf_(mlx_sbuf_* b, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 void mlx_sbuf_free_(mlx_sbuf_* b);
+
+/* Appends the .npy image (header and row-major data) of the evaluated node
+ * n to b. */
+int mlx_npy_encode_(mlx_sbuf_* b, const mlx_node_* n, const char* op);
+
+/* ---- zip archives (zip.c) ------------------------------------------------ */
+/* A zip archive being written atomically: members are appended whole
+ * (stored or raw-deflated, with CRC-32), then close writes the central
+ * directory and commits the file. Archives over 4 GiB are refused. */
+typedef struct mlx_zipw_ {
+  mlx_wfile_ f;
+  uint64_t offset; /* bytes written so far */
+  uint64_t count;
+  mlx_sbuf_ central;
+  const char* op;
+} mlx_zipw_;
+
+int mlx_zipw_open_(mlx_zipw_* w, const char* path, const char* op);
+/* Appends a member named name (NUL-terminated) holding n bytes. */
+int mlx_zipw_add_(mlx_zipw_* w, const char* name, const void* data, size_t n, int compress);
+/* Writes the central directory and commits; releases w (also on error). */
+int mlx_zipw_close_(mlx_zipw_* w);
+void mlx_zipw_abort_(mlx_zipw_* w);
+
+/* One member of a zip archive, from its central directory entry. */
+typedef struct mlx_zip_entry_ {
+  char* name;
+  uint64_t local_offset, csize, usize;
+  uint32_t crc;
+  int method; /* 0 stored, 8 deflated */
+} mlx_zip_entry_;
+
+/* A zip archive open for reading (its central directory parsed and every
+ * entry's sizes and offsets checked against the file). */
+typedef struct mlx_zipr_ {
+  mlx_rfile_ f;
+  size_t n;
+  mlx_zip_entry_* entries;
+  uint64_t cd_offset; /* members' data must end before this */
+  const char* path;
+  const char* op;
+} mlx_zipr_;
+
+int mlx_zipr_open_(mlx_zipr_* r, const char* path, const char* op);
+/* The uncompressed bytes of entry i in *data (malloc'ed, *n bytes), its
+ * CRC-32 verified. */
+int mlx_zipr_read_(mlx_zipr_* r, size_t i, unsigned char** data, size_t* n);
+void mlx_zipr_close_(mlx_zipr_* r);
 
 /* ---- JSON ---------------------------------------------------------------- */
 typedef enum mlx_json_kind_ {

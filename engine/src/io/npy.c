@@ -255,7 +255,7 @@ static int make_array(mlx_array* res, mlx_rfile_* f, const npy_header* h, int64_
   return MLX_OK;
 }
 
-static int load_open(mlx_array* res, mlx_rfile_* f, const char* path) {
+int mlx_npy_read_(mlx_array* res, mlx_rfile_* f, const char* path) {
   const char* op = "load";
   unsigned char pre[12];
   if (f->size < 10) return mlx_error_(MLX_ERROR_FILE, "[load] %s is too small to be a .npy file", path);
@@ -293,7 +293,7 @@ static int load_open(mlx_array* res, mlx_rfile_* f, const char* path) {
 int mlx_load(mlx_array* res, const char* path) {
   mlx_rfile_ f;
   MLX_TRY(mlx_rfile_open_(&f, path, "load"));
-  int rc = load_open(res, &f, path);
+  int rc = mlx_npy_read_(res, &f, path);
   mlx_rfile_close_(&f);
   return rc;
 }
@@ -339,6 +339,23 @@ int mlx_io_write_node_(mlx_wfile_* f, const mlx_node_* n, int as_stored, const c
   int rc = mlx_wfile_write_(f, tmp, nbytes, op);
   free(tmp);
   return rc;
+}
+
+int mlx_npy_encode_(mlx_sbuf_* b, const mlx_node_* n, const char* op) {
+  MLX_TRY(build_header(b, n, 0));
+  size_t nbytes = (size_t)n->size * mlx_dtype_size(n->dtype);
+  if (nbytes == 0) return MLX_OK;
+  if (n->flags & MLX_FLAG_ROW_CONTIG) {
+    mlx_sbuf_append_(b, MLX_DATA(n, char), nbytes);
+  } else {
+    void* tmp = malloc(nbytes);
+    if (!tmp) return mlx_error_(MLX_ERROR_MEMORY, "[%s] out of memory for a %zu-byte copy", op, nbytes);
+    mlx_node_copy_to_(tmp, n->dtype, n);
+    mlx_sbuf_append_(b, tmp, nbytes);
+    free(tmp);
+  }
+  if (b->failed) return mlx_error_(MLX_ERROR_MEMORY, "[%s] out of memory for %zu bytes of .npy data", op, nbytes);
+  return MLX_OK;
 }
 
 int mlx_save(const char* path, const mlx_array a) {

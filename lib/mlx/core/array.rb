@@ -129,17 +129,22 @@ module MLX
         MLX::Core.issubdtype(dtype, :inexact) ? Finfo.new(dtype).eps : Float::EPSILON
       end
 
-      # Basic indexing: see MLX::Core::Indexing. a[0], a[-1], a[1..], a[..2],
-      # a[(0..6) % 2], a[nil], a[0, 1..2], a[true, 0], a[:ellipsis, 0].
+      # Indexing: see MLX::Core::Indexing. a[0], a[-1], a[1..], a[..2],
+      # a[(0..6) % 2], a[nil], a[0, 1..2], a[true, 0], a[:ellipsis, 0],
+      # a[[0, 2]], a[idx_array, 1..], a[[0, 1], [2, 3]].
       def [](*indices)
         Indexing.get(self, indices)
       end
 
-      # Item assignment needs the engine's scatter/slice_update, which it
-      # does not have yet.
-      def []=(*)
-        raise MLX::UnsupportedError, "item assignment (a[...] = v) is not supported yet"
+      # a[...] = v as in Python MLX: this object now holds the updated array
+      # (other arrays that shared its old value keep it). Indices as for [],
+      # plus a lone bool mask (a[mask] = v). Returns v, as Ruby assignments do.
+      def []=(*indices, value)
+        initialize_copy(Indexing.set(self, indices, value))
       end
+
+      # x.at[indices].add(v) etc.: see MLX::Core::ArrayAt.
+      def at = ArrayAt.new(self)
 
       def to_s = Format.inspect_array(self)
       def inspect = Format.inspect_array(self)
@@ -193,7 +198,7 @@ module MLX
       def __float__ = scalar_for("__float__", &:to_f)
 
       def __len__ = ndim.zero? ? 0 : shape[0]
-      def __getitem__(index) = self[*Kernel.Array(index)]
+      def __getitem__(index) = self[*::Kernel.Array(index)]
       def __repr__ = inspect
       def __hash__ = hash
       def __copy__ = dup
@@ -205,8 +210,11 @@ module MLX
       def __setstate__(state) = MLX::Core.array(state["values"] || state[:values], state["dtype"] || state[:dtype])
       def __iter__ = ArrayIterator.new(self)
 
-      def __setitem__(*)
-        raise MLX::UnsupportedError, "item assignment (__setitem__) is not supported yet"
+      # The array with self[index] = value applied, as a NEW array (self is
+      # unchanged). index: one index or an Array of them as for [].
+      def __setitem__(index, value)
+        tuple = index.is_a?(::Array) && index.any? { |i| !i.is_a?(Integer) && !i.equal?(true) && !i.equal?(false) }
+        Indexing.set(self, tuple ? index : [index], value)
       end
 
       private

@@ -175,6 +175,21 @@ class ArrayProtocolTest < Minitest::Test
     assert_equal [1, 2], it.__next__.to_a
     assert_equal [3, 4], it.next.to_a
     assert_raises(StopIteration) { it.__next__ }
-    assert_raises(MLX::UnsupportedError) { MX.array([1]).__setitem__(0, 1) }
+  end
+
+  # __setitem__ returns a new array (API.md 2.1); []= updates in place.
+  def test_setitem
+    a = MX.array([1, 2, 3])
+    assert_equal [9, 2, 3], a.__setitem__(0, 9).to_a
+    assert_equal [1, 2, 3], a.to_a
+    assert_equal [7, 2, 7], a.__setitem__([0, 2], 7).to_a
+    assert_equal [1, 5, 6], a.__setitem__(MX.array([1, 2]), MX.array([5, 6])).to_a
+    assert_equal [0, 2, 0], a.__setitem__(MX.array([true, false, true]), 0).to_a
+    assert_equal [0, 2, 3], a.__setitem__([true, false, false], 0).to_a
+    m = MX.zeros([2, 3])
+    assert_equal [[0, 0, 0], [4, 4, 4]], m.__setitem__([1, true], 4).to_a.map { |r| r.map(&:to_i) }
+    a[1] = 20
+    assert_equal [1, 20, 3], a.to_a
+    assert_raises(IndexError) { a.__setitem__(3, 1) }
   end
 end
