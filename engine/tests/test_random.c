@@ -597,6 +597,155 @@ TEST(bernoulli) {
   for (size_t i = 0; i < sizeof arrs / sizeof arrs[0]; i++) mlx_array_free(arrs[i]);
 }
 
+/* ---- the derived distributions (ops/random_dist.c) -------------------------
+ * Bit patterns printed once with Python MLX 0.32.4 from mx.random.key(42)
+ * (truncated_normal, gumbel, categorical, laplace, permutation) and
+ * pasted. */
+/* TN_F32: mlx.core.float32 (7,) */ static const uint32_t TN_F32[7] = {1058438558u, 1053068369u, 3198296631u, 3176600445u, 1061712150u, 3196883462u, 3210682383u};
+/* TN_F16: mlx.core.float16 (2, 3) */ static const uint16_t TN_F16[6] = {14531u, 15404u, 15527u, 46973u, 45578u, 14619u};
+/* TN_BF16: mlx.core.bfloat16 (5,) */ static const uint16_t TN_BF16[5] = {15600u, 16009u, 49026u, 49020u, 49030u};
+/* TN_NOSHAPE: mlx.core.float32 (2, 2) */ static const uint32_t TN_NOSHAPE[4] = {1040336500u, 1062246198u, 3209745173u, 1033431486u};
+/* GUMBEL_F32: mlx.core.float32 (2, 5) */ static const uint32_t GUMBEL_F32[10] = {1062343928u, 3187487876u, 3204321610u, 1074229446u, 1071736895u, 3204467608u, 3179115187u, 3198400641u, 1061639705u, 1062992017u};
+/* GUMBEL_F16: mlx.core.float16 (5,) */ static const uint16_t GUMBEL_F16[5] = {15520u, 16347u, 47052u, 46902u, 47141u};
+/* GUMBEL_BF16: mlx.core.bfloat16 (5,) */ static const uint16_t GUMBEL_BF16[5] = {16276u, 16382u, 48889u, 48871u, 48901u};
+/* CAT: mlx.core.uint32 (2,) */ static const uint32_t CAT[2] = {2u, 2u};
+/* CAT_AX0: mlx.core.uint32 (3,) */ static const uint32_t CAT_AX0[3] = {1u, 0u, 0u};
+/* CAT_N: mlx.core.uint32 (2, 6) */ static const uint32_t CAT_N[12] = {2u, 1u, 2u, 0u, 2u, 2u, 2u, 1u, 2u, 1u, 0u, 0u};
+/* CAT_SHAPE: mlx.core.uint32 (4, 2) */ static const uint32_t CAT_SHAPE[8] = {2u, 2u, 2u, 2u, 2u, 0u, 2u, 1u};
+/* LAP_F32: mlx.core.float32 (6,) */ static const uint32_t LAP_F32[6] = {3206386287u, 3215696472u, 3215898091u, 1063275819u, 1065110125u, 3185102427u};
+/* LAP_F16: mlx.core.float16 (6,) */ static const uint16_t LAP_F16[6] = {15683u, 15460u, 15452u, 16141u, 16175u, 15839u};
+/* LAP_BF16: mlx.core.bfloat16 (4,) */ static const uint16_t LAP_BF16[4] = {49065u, 49248u, 16464u, 16458u};
+/* LAP_F64: mlx.core.float64 (3,) */ static const uint64_t LAP_F64[3] = {4580982651649138192u, 4617679824567751600u, 4619441050336285380u};
+/* PERM: mlx.core.uint32 (10,) */ static const uint32_t PERM[10] = {5u, 2u, 7u, 1u, 6u, 8u, 0u, 9u, 4u, 3u};
+/* PERM_AX1: mlx.core.int32 (3, 4) */ static const uint32_t PERM_AX1[12] = {2u, 3u, 0u, 1u, 6u, 7u, 4u, 5u, 10u, 11u, 8u, 9u};
+
+/* Checks that a's raw bytes are the n elements of e (itemsize bytes each). */
+static void check_dist_bits(int line, mlx_array a, const void* e, size_t n, size_t itemsize) {
+  harness_checks++;
+  unsigned char got[512];
+  if (mlx_array_size(a) != (int64_t)n || n * itemsize > sizeof got || mlx_array_itemsize(a) != itemsize ||
+      mlx_array_copy_to(got, n * itemsize, a)) {
+    harness_failures++;
+    fprintf(stderr, "%s:%d: cannot read %zu values (%s)\n", __FILE__, line, n, mlx_last_error());
+    return;
+  }
+  if (memcmp(got, e, n * itemsize)) {
+    harness_failures++;
+    fprintf(stderr, "%s:%d: bits differ from Python MLX\n", __FILE__, line);
+  }
+}
+#define CHECK_DIST_BITS(a, e) check_dist_bits(__LINE__, (a), (e), sizeof(e) / sizeof((e)[0]), sizeof((e)[0]))
+
+static mlx_array fscalar(double v) {
+  mlx_array a = mlx_array_new();
+  mlx_array_new_float(&a, v, MLX_FLOAT32);
+  return a;
+}
+
+TEST(truncated_normal) {
+  mlx_array k = key_of(42), y = mlx_array_new(), lo = fscalar(-1.0), hi = fscalar(2.0);
+  int64_t s7[1] = {7}, s23[2] = {2, 3}, s5[1] = {5}, s2[1] = {2}, s21[2] = {2, 1}, s3[1] = {3};
+  CHECK_OK(mlx_random_truncated_normal(&y, lo, hi, s7, 1, MLX_FLOAT32, k, S));
+  CHECK_DIST_BITS(y, TN_F32);
+  float lv[3] = {-1.0f, -0.5f, 0.0f}, l2v[2] = {-1.0f, 0.0f}, u2v[2] = {1.0f, 2.0f};
+  mlx_array lo3 = arr_f32(lv, s3, 1), hi15 = fscalar(1.5), lo2 = arr_f32(l2v, s2, 1), hi2 = arr_f32(u2v, s21, 2);
+  CHECK_OK(mlx_random_truncated_normal(&y, lo3, hi15, s23, 2, MLX_FLOAT16, k, S));
+  CHECK_DIST_BITS(y, TN_F16);
+  mlx_array lob = fscalar(-2.0), hib = fscalar(0.5);
+  CHECK_OK(mlx_random_truncated_normal(&y, lob, hib, s5, 1, MLX_BFLOAT16, k, S));
+  CHECK_DIST_BITS(y, TN_BF16);
+  /* No shape: the bounds' broadcast shape (2, 2). */
+  CHECK_OK(mlx_random_truncated_normal(&y, lo2, hi2, NULL, -1, MLX_FLOAT32, k, S));
+  CHECK(mlx_array_ndim(y) == 2 && mlx_array_dim(y, 0) == 2 && mlx_array_dim(y, 1) == 2);
+  CHECK_DIST_BITS(y, TN_NOSHAPE);
+  CHECK_ERR(mlx_random_truncated_normal(&y, lo, hi, s7, 1, MLX_INT32, k, S), MLX_ERROR_DTYPE);
+  CHECK_ERR(mlx_random_truncated_normal(&y, lo, hi, s7, 1, MLX_FLOAT64, k, S), MLX_ERROR_DTYPE);
+  CHECK_ERR(mlx_random_truncated_normal(&y, lo2, hi, s3, 1, MLX_FLOAT32, k, S), MLX_ERROR_SHAPE);
+  mlx_array arrs[] = {k, y, lo, hi, lo3, hi15, lo2, hi2, lob, hib};
+  for (size_t i = 0; i < sizeof arrs / sizeof arrs[0]; i++) mlx_array_free(arrs[i]);
+}
+
+TEST(gumbel) {
+  mlx_array k = key_of(42), y = mlx_array_new();
+  int64_t s25[2] = {2, 5}, s5[1] = {5};
+  CHECK_OK(mlx_random_gumbel(&y, s25, 2, MLX_FLOAT32, k, S));
+  CHECK_DIST_BITS(y, GUMBEL_F32);
+  CHECK_OK(mlx_random_gumbel(&y, s5, 1, MLX_FLOAT16, k, S));
+  CHECK_DIST_BITS(y, GUMBEL_F16);
+  CHECK_OK(mlx_random_gumbel(&y, s5, 1, MLX_BFLOAT16, k, S));
+  CHECK_DIST_BITS(y, GUMBEL_BF16);
+  CHECK_ERR(mlx_random_gumbel(&y, s5, 1, MLX_INT32, k, S), MLX_ERROR_DTYPE);
+  CHECK_ERR(mlx_random_gumbel(&y, s5, 1, MLX_FLOAT64, k, S), MLX_ERROR_DTYPE);
+  int64_t neg[1] = {-1};
+  CHECK_ERR(mlx_random_gumbel(&y, neg, 1, MLX_FLOAT32, k, S), MLX_ERROR_ARGUMENT);
+  int64_t s0[1] = {0};
+  CHECK_OK(mlx_random_gumbel(&y, s0, 1, MLX_FLOAT32, k, S));
+  CHECK_OK(mlx_eval(&y, 1));
+  CHECK(mlx_array_size(y) == 0);
+  mlx_array_free(k), mlx_array_free(y);
+}
+
+TEST(categorical) {
+  mlx_array k = key_of(42), y = mlx_array_new(), p = mlx_array_new(), logits = mlx_array_new();
+  float pv[6] = {0.1f, 0.2f, 0.7f, 0.5f, 0.25f, 0.25f};
+  int64_t s23[2] = {2, 3}, s42[2] = {4, 2}, s3[1] = {3};
+  p = arr_f32(pv, s23, 2);
+  mlx_log(&logits, p, S);
+  CHECK_OK(mlx_random_categorical(&y, logits, -1, k, S));
+  CHECK(mlx_array_dtype(y) == MLX_UINT32);
+  CHECK_DIST_BITS(y, CAT);
+  CHECK_OK(mlx_random_categorical(&y, logits, 0, k, S));
+  CHECK_DIST_BITS(y, CAT_AX0);
+  CHECK_OK(mlx_random_categorical_num_samples(&y, logits, -1, 6, k, S));
+  CHECK(mlx_array_dim(y, 0) == 2 && mlx_array_dim(y, 1) == 6);
+  CHECK_DIST_BITS(y, CAT_N);
+  CHECK_OK(mlx_random_categorical_shape(&y, logits, -1, s42, 2, k, S));
+  CHECK_DIST_BITS(y, CAT_SHAPE);
+  CHECK_ERR(mlx_random_categorical(&y, logits, 2, k, S), MLX_ERROR_INDEX);
+  CHECK_ERR(mlx_random_categorical_shape(&y, logits, -1, s3, 1, k, S), MLX_ERROR_SHAPE);
+  mlx_array_free(k), mlx_array_free(y), mlx_array_free(p), mlx_array_free(logits);
+}
+
+TEST(laplace) {
+  mlx_array k = key_of(42), y = mlx_array_new();
+  int64_t s6[1] = {6}, s4[1] = {4}, s3[1] = {3};
+  CHECK_OK(mlx_random_laplace(&y, s6, 1, MLX_FLOAT32, 0.0f, 1.0f, k, S));
+  CHECK_DIST_BITS(y, LAP_F32);
+  CHECK_OK(mlx_random_laplace(&y, s6, 1, MLX_FLOAT16, 1.5f, 0.3f, k, S));
+  CHECK_DIST_BITS(y, LAP_F16);
+  CHECK_OK(mlx_random_laplace(&y, s4, 1, MLX_BFLOAT16, -1.0f, 2.0f, k, S));
+  CHECK_DIST_BITS(y, LAP_BF16);
+  CHECK_OK(mlx_random_laplace(&y, s3, 1, MLX_FLOAT64, 0.5f, 3.0f, k, S));
+  CHECK_DIST_BITS(y, LAP_F64);
+  CHECK_ERR(mlx_random_laplace(&y, s3, 1, MLX_INT32, 0.0f, 1.0f, k, S), MLX_ERROR_DTYPE);
+  mlx_array_free(k), mlx_array_free(y);
+}
+
+TEST(permutation) {
+  mlx_array k = key_of(42), y = mlx_array_new(), x = mlx_array_new(), x2 = mlx_array_new();
+  CHECK_OK(mlx_random_permutation_arange(&y, 10, k, S));
+  CHECK(mlx_array_dtype(y) == MLX_UINT32);
+  CHECK_DIST_BITS(y, PERM);
+  int64_t s34[2] = {3, 4};
+  mlx_arange(&x, 0, 12, 1, MLX_INT32, S);
+  mlx_reshape(&x2, x, s34, 2, S);
+  CHECK_OK(mlx_random_permutation(&y, x2, 1, k, S));
+  CHECK(mlx_array_dtype(y) == MLX_INT32);
+  CHECK_DIST_BITS(y, PERM_AX1);
+  CHECK_ERR(mlx_random_permutation(&y, x2, 2, k, S), MLX_ERROR_ARGUMENT);
+  CHECK_OK(mlx_random_permutation_arange(&y, 0, k, S));
+  CHECK_OK(mlx_eval(&y, 1));
+  CHECK(mlx_array_size(y) == 0);
+  /* A permutation of 1000 has every index once. */
+  CHECK_OK(mlx_random_permutation_arange(&y, 1000, mlx_array_new(), S));
+  uint32_t v[1000];
+  int seen[1000] = {0}, ok = 1;
+  CHECK_OK(mlx_array_copy_to(v, sizeof v, y));
+  for (int i = 0; i < 1000; i++) ok &= v[i] < 1000 && !seen[v[i]]++;
+  CHECK(ok);
+  mlx_array_free(k), mlx_array_free(y), mlx_array_free(x), mlx_array_free(x2);
+}
+
 int main(void) {
   RUN(key);
   RUN(split);
@@ -610,5 +759,10 @@ int main(void) {
   RUN(normal);
   RUN(randint);
   RUN(bernoulli);
+  RUN(truncated_normal);
+  RUN(gumbel);
+  RUN(categorical);
+  RUN(laplace);
+  RUN(permutation);
   return harness_report();
 }

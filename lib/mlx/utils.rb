@@ -109,11 +109,20 @@ module MLX
     end
 
     # tree_merge(tree_a, tree_b, merge_fn: nil) -> one tree holding both:
-    # empty containers count as absent; leaves present in both need
-    # merge_fn.(a, b), else ArgumentError.
+    # empty containers count as absent (two empty ones of the same kind
+    # merge into an empty one, as upstream; of different kinds:
+    # ArgumentError); leaves present in both need merge_fn.(a, b), else
+    # ArgumentError.
     def tree_merge(tree_a, tree_b, merge_fn: nil)
-      tree_a = nil if (tree_a.is_a?(::Array) || tree_a.is_a?(Hash)) && tree_a.empty?
-      tree_b = nil if (tree_b.is_a?(::Array) || tree_b.is_a?(Hash)) && tree_b.empty?
+      empty_a = (tree_a.is_a?(::Array) || tree_a.is_a?(Hash)) && tree_a.empty?
+      empty_b = (tree_b.is_a?(::Array) || tree_b.is_a?(Hash)) && tree_b.empty?
+      if empty_a && empty_b
+        raise ArgumentError, "Cannot merge #{tree_a.class} with #{tree_b.class}" unless tree_a.class == tree_b.class
+
+        return tree_a.class.new
+      end
+      tree_a = nil if empty_a
+      tree_b = nil if empty_b
       return tree_b if tree_a.nil?
       return tree_a if tree_b.nil?
 

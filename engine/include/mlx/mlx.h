@@ -30,6 +30,15 @@
 #include "mlx/io.h"
 #include "mlx/transforms.h"
 #include "mlx/compile.h"
+#include "mlx/indexing.h"
+#include "mlx/sort.h"
+#include "mlx/matmul.h"
+#include "mlx/conv.h"
+#include "mlx/linalg.h"
+#include "mlx/fft.h"
+#include "mlx/fast.h"
+#include "mlx/quantize.h"
+#include "mlx/export.h"
 
 #define MLX_ENGINE_VERSION "0.1.0"
 

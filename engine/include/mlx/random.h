@@ -33,6 +33,35 @@ int mlx_random_randint(mlx_array* res, const mlx_array low, const mlx_array high
  * shape). Pass p's own shape for upstream's default. */
 int mlx_random_bernoulli(mlx_array* res, const mlx_array p, const int64_t* shape, int ndim, const mlx_array key, const mlx_stream s);
 
+/* Normal samples truncated to [lower, upper] (upstream's inverse-CDF
+ * draw: uniform between erf(lower / sqrt2) and erf(upper / sqrt2), then
+ * sqrt2 * erfinv, clipped). lower and upper broadcast to shape; ndim < 0
+ * (shape NULL) takes their broadcast shape. dtype floating. */
+int mlx_random_truncated_normal(mlx_array* res, const mlx_array lower, const mlx_array upper, const int64_t* shape,
+                                int ndim, mlx_dtype dtype, const mlx_array key, const mlx_stream s);
+/* Standard Gumbel samples: -log(-log(uniform)). dtype floating. */
+int mlx_random_gumbel(mlx_array* res, const int64_t* shape, int ndim, mlx_dtype dtype, const mlx_array key,
+                      const mlx_stream s);
+/* uint32 samples of the categorical distributions given by unnormalized
+ * logits along axis (argmax of logits + Gumbel noise): one per
+ * distribution (the result is logits' shape without axis). */
+int mlx_random_categorical(mlx_array* res, const mlx_array logits, int axis, const mlx_array key, const mlx_stream s);
+/* categorical with an output shape that the reduced logits shape
+ * broadcasts to. */
+int mlx_random_categorical_shape(mlx_array* res, const mlx_array logits, int axis, const int64_t* shape, int ndim,
+                                 const mlx_array key, const mlx_stream s);
+/* categorical with num_samples draws per distribution (a new last axis). */
+int mlx_random_categorical_num_samples(mlx_array* res, const mlx_array logits, int axis, int num_samples,
+                                       const mlx_array key, const mlx_stream s);
+/* Laplace samples with location loc and scale (float32 values, as
+ * upstream's float parameters). dtype floating. */
+int mlx_random_laplace(mlx_array* res, const int64_t* shape, int ndim, mlx_dtype dtype, float loc, float scale,
+                       const mlx_array key, const mlx_stream s);
+/* A random permutation of 0 .. n - 1 (uint32: argsort of random bits). */
+int mlx_random_permutation_arange(mlx_array* res, int n, const mlx_array key, const mlx_stream s);
+/* x with its entries along axis randomly permuted. */
+int mlx_random_permutation(mlx_array* res, const mlx_array x, int axis, const mlx_array key, const mlx_stream s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "../cpu/random.h"
+#include "random.h"
 
 static int bits_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, const int* in_axes, int nin, int nout,
                      const void* params, mlx_stream s);
@@ -564,4 +565,24 @@ static int pairs_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, c
   mlx_array_free(front);
   out_axes[0] = 0;
   return rc;
+}
+
+/* ---- shared with ops/random_dist.c ---------------------------------------- */
+
+int mlx_random_resolve_key_(mlx_array* out, const mlx_array key, const char* op) {
+  return resolve_key(out, key, op);
+}
+
+int mlx_random_check_shape_(const int64_t* shape, int ndim, const char* op) {
+  return check_shape(shape, ndim, op);
+}
+
+int mlx_random_bits_key_(mlx_array* res, const int64_t* shape, int ndim, int width, const mlx_array key,
+                         const mlx_stream s, const char* op) {
+  return bits_with_key(res, shape, ndim, width, key, s, op);
+}
+
+int mlx_random_uniform_key_(mlx_array* res, const mlx_array low, const mlx_array high, const int64_t* shape, int ndim,
+                            mlx_dtype dtype, const mlx_array key, const mlx_stream s, const char* op) {
+  return uniform_with_key(res, low, high, shape, ndim, dtype, key, s, op);
 }

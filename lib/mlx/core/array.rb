@@ -210,6 +210,12 @@ module MLX
       def __setstate__(state) = MLX::Core.array(state["values"] || state[:values], state["dtype"] || state[:dtype])
       def __iter__ = ArrayIterator.new(self)
 
+      # The next row of this array's own iterator (started on first use).
+      def __next__
+        @__row_iterator ||= ArrayIterator.new(self)
+        @__row_iterator.__next__
+      end
+
       # The array with self[index] = value applied, as a NEW array (self is
       # unchanged). index: one index or an Array of them as for [].
       def __setitem__(index, value)

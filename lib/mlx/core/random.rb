@@ -66,6 +66,49 @@ module MLX
       Native.bernoulli(p.nil? ? 0.5 : p, shape.nil? ? nil : Args.shape(shape), key, stream)
     end
 
+    # truncated_normal(lower, upper, shape = nil, dtype = float32, key = nil):
+    # normal samples within [lower, upper]; nil shape = the bounds'
+    # broadcast shape.
+    def truncated_normal(lower, upper, pos_shape = nil, pos_dtype = nil, pos_key = nil, pos_stream = nil,
+                         shape: pos_shape, dtype: pos_dtype, key: pos_key, stream: pos_stream)
+      Native.truncated_normal(lower, upper, shape.nil? ? nil : Args.shape(shape), dtype || FLOAT32, key, stream)
+    end
+
+    # gumbel(shape = [], dtype = float32, key = nil): standard Gumbel samples.
+    def gumbel(pos_shape = [], pos_dtype = nil, pos_key = nil, pos_stream = nil, shape: pos_shape, dtype: pos_dtype,
+               key: pos_key, stream: pos_stream)
+      Native.gumbel(Args.shape(shape), dtype || FLOAT32, key, stream)
+    end
+
+    # categorical(logits, axis = -1, shape_or_num_samples = nil, key = nil):
+    # uint32 samples; an Integer draws that many per distribution (a new
+    # last axis), an Array is the output shape. Keywords shape: and
+    # num_samples: as in Python (at most one).
+    def categorical(logits, pos_axis = -1, pos_shape_or_num = nil, pos_key = nil, pos_stream = nil, axis: pos_axis,
+                    shape: nil, num_samples: nil, key: pos_key, stream: pos_stream)
+      unless shape.nil? || num_samples.nil?
+        raise MLX::ArgumentError, "[categorical] At most one of shape or num_samples can be specified."
+      end
+
+      which = pos_shape_or_num
+      which = Args.shape(shape) unless shape.nil?
+      which = num_samples unless num_samples.nil?
+      Native.categorical(logits, axis.nil? ? -1 : axis, which, key, stream)
+    end
+
+    # laplace(shape = [], loc = 0.0, scale = 1.0, dtype = float32, key = nil).
+    def laplace(pos_shape = [], pos_loc = 0.0, pos_scale = 1.0, pos_dtype = nil, pos_key = nil, pos_stream = nil,
+                shape: pos_shape, loc: pos_loc, scale: pos_scale, dtype: pos_dtype, key: pos_key, stream: pos_stream)
+      Native.laplace(Args.shape(shape), dtype || FLOAT32, loc.nil? ? 0.0 : loc, scale.nil? ? 1.0 : scale, key, stream)
+    end
+
+    # permutation(x, axis = 0, key = nil): an Integer x gives a random
+    # permutation of 0...x (uint32); an array is permuted along axis.
+    def permutation(x, pos_axis = 0, pos_key = nil, pos_stream = nil, axis: pos_axis, key: pos_key,
+                    stream: pos_stream)
+      Native.permutation(x, axis.nil? ? 0 : axis, key, stream)
+    end
+
     # Python MLX's mx.random namespace, with its argument orders
     # (uniform(low, high, shape, dtype, key), normal(shape, dtype, loc, scale,
     # key), split(key, num = 2) -> a [num, 2] array).
@@ -96,6 +139,30 @@ module MLX
 
       def bernoulli(pos_p = 0.5, pos_shape = nil, pos_key = nil, p: pos_p, shape: pos_shape, key: pos_key, stream: nil)
         Core.bernoulli(p, shape, key, stream: stream)
+      end
+
+      def truncated_normal(lower, upper, pos_shape = nil, pos_dtype = nil, pos_key = nil, shape: pos_shape,
+                           dtype: pos_dtype, key: pos_key, stream: nil)
+        Core.truncated_normal(lower, upper, shape, dtype, key, stream: stream)
+      end
+
+      def gumbel(pos_shape = [], pos_dtype = nil, pos_key = nil, shape: pos_shape, dtype: pos_dtype, key: pos_key,
+                 stream: nil)
+        Core.gumbel(shape, dtype, key, stream: stream)
+      end
+
+      def categorical(logits, pos_axis = -1, pos_shape = nil, pos_num_samples = nil, pos_key = nil, axis: pos_axis,
+                      shape: pos_shape, num_samples: pos_num_samples, key: pos_key, stream: nil)
+        Core.categorical(logits, axis, nil, key, shape: shape, num_samples: num_samples, stream: stream)
+      end
+
+      def laplace(pos_shape = [], pos_dtype = nil, pos_loc = 0.0, pos_scale = 1.0, pos_key = nil, shape: pos_shape,
+                  dtype: pos_dtype, loc: pos_loc, scale: pos_scale, key: pos_key, stream: nil)
+        Core.laplace(shape, loc, scale, dtype, key, stream: stream)
+      end
+
+      def permutation(x, pos_axis = 0, pos_key = nil, axis: pos_axis, key: pos_key, stream: nil)
+        Core.permutation(x, axis, key, stream: stream)
       end
     end
   end

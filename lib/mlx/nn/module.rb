@@ -134,12 +134,16 @@ module MLX
       # Freezes parameters (all, or the keys given) of this module and, with
       # recurse, every module below: frozen parameters are not in
       # #trainable_parameters. strict: unknown keys raise KeyError.
+      # With recurse, strict keys need only exist in some module below (as
+      # upstream), not in each.
       def freeze(recurse: true, keys: nil, strict: false)
+        strict = check_keys_recursive(keys) if recurse && strict && !keys.nil?
         each_for_freezing(recurse) { |m| m.freeze_keys(m.local_keys(keys, strict)) }
         self
       end
 
       def unfreeze(recurse: true, keys: nil, strict: false)
+        strict = check_keys_recursive(keys) if recurse && strict && !keys.nil?
         each_for_freezing(recurse) do |m|
           keys.nil? ? m.thaw_all : m.thaw_keys(m.local_keys(keys, strict))
         end
@@ -156,8 +160,9 @@ module MLX
       def eval = train(false)
 
       # Casts the floating parameters (or those whose dtype predicate.(dtype)
-      # accepts) to dtype.
-      def set_dtype(dtype, predicate = nil)
+      # accepts; positional or predicate:) to dtype. nil is the floating
+      # default; upstream's predicate=None (cast all) is ->(_) { true } here.
+      def set_dtype(dtype, pos_predicate = nil, predicate: pos_predicate)
         dtype = Core::Dtype.new(dtype) unless dtype.is_a?(Core::Dtype)
         predicate ||= ->(t) { Core.issubdtype(t, :floating) }
         apply(->(x) { predicate.call(x.dtype) ? Core.astype(x, dtype) : x })
@@ -319,18 +324,23 @@ module MLX
         end
       end
 
+      # An empty Hash is tree_unflatten's placeholder for a list entry that
+      # was not given: it never replaces an array (upstream's update would
+      # put {} there when not strict) and, as upstream, is no error in
+      # update_modules. update_modules leaves non-module slots alone.
       def replace_or_recurse(container, key, new_value, strict, kind)
         current = container[key]
+        placeholder = new_value.is_a?(Hash) && new_value.empty?
         if kind == :array && current.is_a?(Core::Array)
           raise ArgumentError, "Received invalid type: #{new_value.class}." if strict && !new_value.is_a?(Core::Array)
 
-          container[key] = new_value
+          container[key] = new_value unless placeholder
         elsif kind == :module && current.is_a?(Module) && new_value.is_a?(Module)
           container[key] = new_value
         elsif current.is_a?(Module) || current.is_a?(Hash) || current.is_a?(::Array)
           update_into(current, new_value, strict, kind)
-        elsif kind == :module && strict
-          raise ArgumentError, "Received invalid type: #{new_value.class}."
+        elsif kind == :module
+          raise ArgumentError, "Received invalid type: #{new_value.class}." if strict && !placeholder
         else
           container[key] = new_value
         end
@@ -342,6 +352,16 @@ module MLX
         return key.to_sym if key.respond_to?(:to_sym) && hash.key?(key.to_sym)
 
         key
+      end
+
+      # KeyError unless every key is a member of some module here or below;
+      # false (the per-module check is then skipped).
+      def check_keys_recursive(keys)
+        mods = modules
+        missing = Array(keys).map(&:to_s).reject { |k| mods.any? { |m| m.state.key?(k) } }
+        raise KeyError, "Module doesn't contain member #{missing.join(', ')}." unless missing.empty?
+
+        false
       end
 
       def each_for_freezing(recurse, &block)

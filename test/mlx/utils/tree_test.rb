@@ -58,6 +58,10 @@ class UtilsTreeTest < Minitest::Test
     b = { "b" => 3, "sub" => [4] }
     assert_equal({ "w" => 1, "sub" => [4, 2], "b" => 3 }, U.tree_merge(a, b))
     assert_equal [1, 2], U.tree_merge([], [1, 2])
+    # Two empty subtrees stay one (a parameterless layer in a list), as upstream.
+    assert_equal({ "layers" => [{ "w" => 1 }, {}, { "w" => 2 }] },
+                 U.tree_merge({ "layers" => [{ "w" => 1 }, {}, {}] }, { "layers" => [{}, {}, { "w" => 2 }] }))
+    assert_raises(ArgumentError) { U.tree_merge([], {}) }
     assert_raises(ArgumentError) { U.tree_merge({ "w" => 1 }, { "w" => 2 }) }
     assert_equal({ "w" => 3 }, U.tree_merge({ "w" => 1 }, { "w" => 2 }, merge_fn: ->(x, y) { x + y }))
   end

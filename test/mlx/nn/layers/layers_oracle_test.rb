@@ -6,18 +6,24 @@ require "test_helper"
 # for the same weights (test/fixtures/nn_layers.json, loaded with
 # load_weights) and inputs. Tolerance: float32's (rtol 2e-5, atol 1e-6),
 # loosened to 1e-4 for the recurrent and attention stacks whose sums run
-# in a different order.
+# in a different order. "Layer.new(...)#name" calls #name instead of #call;
+# a case's "kwargs" are keyword arguments of the call. QQLinear cases
+# ("emulated") compare with quantize-dequantize-matmul in Python, which has
+# no CPU qqmm.
 class LayersOracleTest < Minitest::Test
   FIX = MLXTestHelper.fixture("nn_layers")
   LOOSE = [1e-4, 1e-5].freeze
 
   FIX["cases"].each_with_index do |c, i|
     define_method("test_layer_#{i}_#{c['expr'][/\A\w+/]}") do
-      layer = MLX::NN.module_eval(c["expr"], __FILE__, __LINE__)
+      expr, method = c["expr"].split("#")
+      layer = MLX::NN.module_eval(expr, __FILE__, __LINE__)
       layer.load_weights(c["params"].map { |k, v| [k, decode_arg(FIX, v)] })
       inputs = c["inputs"].map { |a| a.nil? ? nil : decode_arg(FIX, a) }
+      kwargs = (c["kwargs"] || {}).to_h { |k, v| [k.to_sym, decode_arg(FIX, v)] }
       tol = c["expr"] =~ /RNN|GRU|LSTM|Attention|Transformer/ ? LOOSE : nil
-      out = layer.call(*inputs)
+      fn = layer.method(method || :call)
+      out = fn.call(*inputs, **kwargs)
       if out.is_a?(::Array)
         out.each_with_index { |o, j| assert_array_matches(resolve(FIX, c["out"][j]), o, "#{c['expr']} out #{j}", tol: tol) }
       else
@@ -27,7 +33,7 @@ class LayersOracleTest < Minitest::Test
 
       cot = decode_arg(FIX, c["cot"])
       loss = lambda do |*args|
-        o = layer.call(*args)
+        o = fn.call(*args, **kwargs)
         o = o[0] if o.is_a?(::Array)
         MX.sum(MX.multiply(o, cot))
       end
