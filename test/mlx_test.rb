@@ -39,6 +39,17 @@ class MLXTest < Minitest::Test
     assert_match(/\A\[1\.4142135\d*, 1\.7320507\d*, 2\.0\]\n\z/, out)
   end
 
+  # The README's "Training a model" block, as written, then its loss.
+  def test_readme_training_a_model
+    readme = File.read(File.expand_path("../README.md", __dir__))
+    block = readme[/## Training a model.*?```ruby\n(.*?)```/m, 1]
+    refute_nil block, "README has a Training a model example"
+    code = block + "p MLX::NN.mse_loss(model.call(x), y).item\n"
+    out, err, status = run_ruby(code)
+    assert status.success?, err
+    assert_operator Float(out), :<, 0.05
+  end
+
   def test_require_with_gpu_requested
     %w[gpu metal GPU cpu bogus].each do |dev|
       out, err, status = run_ruby('require "mlx"; p MLX::Core.default_device.type', { "DEVICE" => dev })
