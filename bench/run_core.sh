@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates bench/RESULTS.md: the foundation benchmarks (matmul against
 # direct sgemm, elementwise against NumPy, per-op overhead against Python
-# MLX, compile against uncompiled), each with its peer in the same run.
+# MLX, compile against uncompiled) and the op families against Python MLX
+# (convolution, attention and norms, FFT, a nano GPT training step), each
+# with its peer in the same run.
 #   bench/run_core.sh            (after `rake compile`; NumPy and mlx via pip)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +43,30 @@ python=${PYTHON:-python3}
     ruby -Ilib bench/compile.rb
     echo '```'
   fi
+  echo
+  echo '## Convolution (the seed CNN convolutions, batch 8) vs Python MLX'
+  echo
+  echo '```'
+  ruby -Ilib bench/conv.rb 8 20 5
+  echo '```'
+  echo
+  echo '## scaled_dot_product_attention (B=8, H=8, L=128, D=64) and norms vs Python MLX'
+  echo
+  echo '```'
+  ruby -Ilib bench/sdpa.rb 5 20
+  echo '```'
+  echo
+  echo '## FFT (512-point, batch 4096) vs Python MLX'
+  echo
+  echo '```'
+  ruby -Ilib bench/fft.rb 4096 512 7 3
+  echo '```'
+  echo
+  echo '## nano GPT training step (batch 4, sequence 32, dims 128, 4 heads, 2 layers) vs Python MLX'
+  echo
+  echo '```'
+  ruby -Ilib bench/nanogpt.rb
+  echo '```'
 } > "$out.tmp"
 mv "$out.tmp" "$out"
 cat "$out"

@@ -6,6 +6,7 @@
 
 #include "../cpu/quantize.h"
 #include "../cpu/shape.h"
+#include "mlx/indexing.h"
 #include "shape.h"
 
 static int qmm_vjp(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,
@@ -46,7 +47,15 @@ MLX_REGISTER_PRIM(prim_dequantize);
 static const mlx_prim_ prim_quantized_matmul = {
     .name = "quantized_matmul", .cpu = mlx_cpu_quantized_matmul_, .vjp = qmm_vjp, .jvp = qmm_jvp, .vmap = qmm_vmap};
 MLX_REGISTER_PRIM(prim_quantized_matmul);
-static const mlx_prim_ prim_gather_qmm = {.name = "gather_qmm", .cpu = mlx_cpu_gather_qmm_};
+static int gather_qmm_vjp(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                          const mlx_array* outputs, int nout, const mlx_array* cots, const void* params,
+                          mlx_stream s);
+static int gather_qmm_jvp(mlx_array* out_tans, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                          const mlx_array* outputs, int nout, const mlx_array* tangents, const void* params,
+                          mlx_stream s);
+/* Differentiable in x (as upstream); no vmap rule (upstream: NYI). */
+static const mlx_prim_ prim_gather_qmm = {
+    .name = "gather_qmm", .cpu = mlx_cpu_gather_qmm_, .vjp = gather_qmm_vjp, .jvp = gather_qmm_jvp};
 MLX_REGISTER_PRIM(prim_gather_qmm);
 static const mlx_prim_ prim_to_fp8 = {
     .name = "to_fp8", .cpu = mlx_cpu_to_fp8_, .vjp = mlx_vjp_zero_, .jvp = mlx_jvp_zero_, .vmap = to_fp8_vmap};
@@ -656,6 +665,65 @@ int mlx_gather_qmm(mlx_array* res, const mlx_array x, const mlx_array w, const m
     mlx_array_free(cast[i]);
     mlx_array_free(full[i]);
   }
+  return rc;
+}
+
+/* The product again with the recorded (full) index arrays. */
+static int gather_qmm_again(mlx_array* res, const mlx_array x, const mlx_array* inputs, int nin, const mlx_array lhs,
+                            const mlx_quant_params_* p, int transpose, mlx_stream s) {
+  mlx_array none = {NULL};
+  return mlx_gather_qmm(res, x, inputs[1], inputs[2], nin > 5 ? inputs[3] : none, lhs, inputs[nin - 1], transpose,
+                        p->group_size, p->bits, mode_names[p->mode], 0, s);
+}
+
+static int gather_qmm_jvp(mlx_array* out_tans, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                          const mlx_array* outputs, int nout, const mlx_array* tangents, const void* params,
+                          mlx_stream s) {
+  const mlx_quant_params_* p = params;
+  for (int k = 0; k < nargs; k++)
+    if (argnums[k] != 0) return mlx_error_(MLX_ERROR_ARGUMENT, "[gather_qmm] jvp is only supported with respect to x");
+  return gather_qmm_again(&out_tans[0], tangents[0], inputs, nin, inputs[nin - 2], p, p->transpose, s);
+}
+
+/* x's cotangent: each output block's product with the other orientation,
+ * added into the x batch element it read (repeated indices accumulate). */
+static int gather_qmm_vjp(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,
+                          const mlx_array* outputs, int nout, const mlx_array* cots, const void* params,
+                          mlx_stream s) {
+  const mlx_quant_params_* p = params;
+  for (int k = 0; k < nargs; k++)
+    if (argnums[k] != 0)
+      return mlx_error_(MLX_ERROR_ARGUMENT, "[gather_qmm] no gradient with respect to the quantized weights");
+  const mlx_node_* xn = MLX_NODE(inputs[0]);
+  const mlx_node_* cn = MLX_NODE(cots[0]);
+  int64_t M = xn->shape[xn->ndim - 2], K = xn->shape[xn->ndim - 1];
+  int64_t n = MLX_NODE(inputs[nin - 2])->size, bx = (M * K) != 0 ? xn->size / (M * K) : 0;
+  int ind = cn->ndim - 2;
+  mlx_array iota = mlx_array_new(), own = mlx_array_new(), g = mlx_array_new(), upd = mlx_array_new(),
+            zeros = mlx_array_new(), flat_idx = mlx_array_new(), acc = mlx_array_new(), gx = mlx_array_new();
+  int rc = mlx_arange(&iota, 0, (double)n, 1, MLX_UINT32, s);
+  if (rc == MLX_OK) rc = mlx_reshape(&own, iota, cn->shape, ind, s);
+  /* cot [idx..., M, N] -> [idx..., M, K] through the transposed product:
+   * the cotangent's batch element i reads itself (own) and w[rhs[i]]. */
+  if (rc == MLX_OK) rc = gather_qmm_again(&g, cots[0], inputs, nin, own, p, !p->transpose, s);
+  int64_t ushape[4] = {n, 1, M, K};
+  if (rc == MLX_OK) rc = mlx_reshape(&upd, g, ushape, 4, s);
+  int64_t zshape[3] = {bx, M, K};
+  if (rc == MLX_OK) rc = mlx_zeros(&zeros, zshape, 3, MLX_NODE(g)->dtype, s);
+  int64_t nshape[1] = {n};
+  if (rc == MLX_OK) rc = mlx_reshape(&flat_idx, inputs[nin - 2], nshape, 1, s);
+  int axis0 = 0;
+  if (rc == MLX_OK) rc = mlx_scatter_add(&acc, zeros, &flat_idx, 1, upd, &axis0, s);
+  if (rc == MLX_OK) rc = mlx_reshape(&gx, acc, xn->shape, xn->ndim, s);
+  if (rc == MLX_OK) rc = mlx_astype(&in_cots[0], gx, xn->dtype, s);
+  mlx_array_free(iota);
+  mlx_array_free(own);
+  mlx_array_free(g);
+  mlx_array_free(upd);
+  mlx_array_free(zeros);
+  mlx_array_free(flat_idx);
+  mlx_array_free(acc);
+  mlx_array_free(gx);
   return rc;
 }
 
