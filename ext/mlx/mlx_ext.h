@@ -114,6 +114,23 @@ mlx_array* mlxrb_array_list(VALUE v, long* n, VALUE* keep);
 /* Int conversions with range checks (TypeError / RangeError). */
 int mlxrb_to_int(VALUE v);
 
+/* The prologue and epilogue of a one-operand op function: the stream (from
+ * the function's `s` argument), the result object and its slot, operand
+ * `a` converted from x; then the engine call, the operand released, the
+ * status checked and the result returned. */
+#define BEGIN_OP(x)                    \
+  mlx_stream st = mlxrb_to_stream(s);  \
+  mlx_array* slot;                     \
+  VALUE out = mlxrb_new_result(&slot); \
+  mlxrb_operand a;                     \
+  mlxrb_operand_get(&a, x)
+
+#define END_OP(call)         \
+  int rc = (call);           \
+  mlxrb_operand_release(&a); \
+  mlxrb_check(rc);           \
+  return mlxrb_result_ready(out)
+
 /* ---- eval.c ------------------------------------------------------------- */
 /* Evaluates arrays with the GVL released; an interrupt (Ctrl-C, Thread#raise)
  * cancels between ops. Raises on failure. The handles are retained for the

@@ -2,19 +2,6 @@
  * stream last. */
 #include "mlx_ext.h"
 
-#define BEGIN_OP(x)                  \
-  mlx_stream st = mlxrb_to_stream(s); \
-  mlx_array* slot;                    \
-  VALUE out = mlxrb_new_result(&slot); \
-  mlxrb_operand a;                    \
-  mlxrb_operand_get(&a, x)
-
-#define END_OP(call)              \
-  int rc = (call);                \
-  mlxrb_operand_release(&a);      \
-  mlxrb_check(rc);                \
-  return mlxrb_result_ready(out)
-
 static VALUE n_as_strided(VALUE mod, VALUE x, VALUE shape, VALUE strides, VALUE offset, VALUE s) {
   int nd;
   long ns;

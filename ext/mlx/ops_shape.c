@@ -4,20 +4,6 @@
  * of MLX::Core::Array (lib/ converts other array-likes). */
 #include "mlx_ext.h"
 
-/* The prologue of every op here: stream, result object, then operand. */
-#define BEGIN_OP(x)                  \
-  mlx_stream st = mlxrb_to_stream(s); \
-  mlx_array* slot;                    \
-  VALUE out = mlxrb_new_result(&slot); \
-  mlxrb_operand a;                    \
-  mlxrb_operand_get(&a, x)
-
-#define END_OP(call)              \
-  int rc = (call);                \
-  mlxrb_operand_release(&a);      \
-  mlxrb_check(rc);                \
-  return mlxrb_result_ready(out)
-
 static VALUE n_reshape(VALUE mod, VALUE x, VALUE shape, VALUE s) {
   int nd;
   VALUE keep;

@@ -31,6 +31,17 @@ module MLX
         value.is_a?(MLX::Core::Array) && dtype.nil? ? value : Native.array(value, dtype)
       end
 
+      # Row-major element strides of a shape.
+      def row_strides(shape)
+        strides = ::Array.new(shape.size)
+        acc = 1
+        (shape.size - 1).downto(0) do |i|
+          strides[i] = acc
+          acc *= shape[i]
+        end
+        strides
+      end
+
       # A list of array-likes as MLX::Core::Arrays.
       def arrays(list)
         raise TypeError, "expected an Array of arrays, got #{list.class}" unless list.is_a?(::Array)

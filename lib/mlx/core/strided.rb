@@ -18,21 +18,9 @@ module MLX
                    stream: pos_stream)
       a = Args.array(a)
       shape ||= a.shape
-      strides ||= row_strides(shape)
+      strides ||= Args.row_strides(shape)
       Native.as_strided(a, Args.shape(shape), strides, offset, stream)
     end
-
-    # Row-major element strides of a shape.
-    def row_strides(shape)
-      strides = ::Array.new(shape.size)
-      acc = 1
-      (shape.size - 1).downto(0) do |i|
-        strides[i] = acc
-        acc *= shape[i]
-      end
-      strides
-    end
-    private_class_method :row_strides
 
     # view(a, dtype): a's bytes reinterpreted as dtype (the last axis
     # scales by the ratio of item sizes).

@@ -65,7 +65,7 @@ module MLX
         tiles = spatial.each_with_index.all? { |s, i| @kernel[i] == @stride[i] && (s % @kernel[i]).zero? }
         return tiled_windows(x, shape) if tiles
 
-        strides = row_strides(shape)
+        strides = Core::Args.row_strides(shape)
         out = spatial.each_with_index.map { |s, i| ((s - @kernel[i]) / @stride[i]) + 1 }
         final_shape = [shape[0], *out, *@kernel, shape[-1]]
         final_strides = [strides[0], *strides[1...-1].each_with_index.map { |st, i| st * @stride[i] },
@@ -83,16 +83,6 @@ module MLX
         last = new_shape.size - 1
         order = [0, *(1...last).step(2), *(2...last).step(2), last]
         Core.transpose(Core.reshape(x, new_shape), order)
-      end
-
-      def row_strides(shape)
-        strides = ::Array.new(shape.size)
-        acc = 1
-        (shape.size - 1).downto(0) do |i|
-          strides[i] = acc
-          acc *= shape[i]
-        end
-        strides
       end
     end
 
