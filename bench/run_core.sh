@@ -68,5 +68,9 @@ python=${PYTHON:-python3}
   ruby -Ilib bench/nanogpt.rb
   echo '```'
 } > "$out.tmp"
+# Keep the model-benchmark block that `rake benchmark:results` maintains.
+if [ -f "$out" ] && grep -q '<!-- rake benchmark:results begin' "$out"; then
+  { echo; sed -n '/<!-- rake benchmark:results begin/,/<!-- rake benchmark:results end/p' "$out"; } >> "$out.tmp"
+fi
 mv "$out.tmp" "$out"
 cat "$out"
