@@ -12,6 +12,7 @@
  * gemv / dot: OpenBLAS 0.3.21 runs a 1 x 4096 x 4096 gemm 3-4x slower
  * than the same gemv. */
 #include <cblas.h>
+#include <stdlib.h>
 #include <limits.h>
 
 #include "create.h"
@@ -138,6 +139,31 @@ struct mm_job {
   mm_fn fn;
 };
 
+static const mlx_c64 c64_one = 1.0f, c64_zero = 0.0f;
+
+/* A few rows times a transposed matrix (a Linear layer's x Wᵀ with a small
+ * batch): OpenBLAS's row-major NoTrans x Trans kernel is several times
+ * slower there than the product in the other orientation, W xᵀ (n x m),
+ * which is computed into scratch and transposed into C. Returns 0 (and
+ * leaves C to the plain path) when the scratch cannot be had. */
+#define MM_SWAP_MAX_M 32
+#define MM_SWAP_DEF(NAME, P, T, ALPHA, BETA)                                                          \
+  static int mm_swapped_##NAME(int m, int n, int k, const char* A, int lda, const char* B, int ldb, char* C) { \
+    T* t = malloc(sizeof(T) * (size_t)m * (size_t)n);                                                  \
+    if (!t) return 0;                                                                                  \
+    cblas_##P##gemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, m, k, ALPHA, (const void*)B, ldb,      \
+                    (const void*)A, lda, BETA, (void*)t, m);                                           \
+    T* c = (T*)C;                                                                                      \
+    for (int i = 0; i < m; i++)                                                                        \
+      for (int j = 0; j < n; j++) c[(int64_t)i * n + j] = t[(int64_t)j * m + i];                       \
+    free(t);                                                                                           \
+    return 1;                                                                                          \
+  }
+
+MM_SWAP_DEF(f32, s, float, 1.0f, 0.0f)
+MM_SWAP_DEF(f64, d, double, 1.0, 0.0)
+MM_SWAP_DEF(c64, c, mlx_c64, &c64_one, &c64_zero)
+
 /* One product C (m x n, row-major) = A @ B. Vector increments: the left
  * operand's row when m == 1 and the right one's column when n == 1. */
 #define MM_DEF(NAME, P, ALPHA, BETA, DOT)                                                          \
@@ -158,6 +184,8 @@ struct mm_job {
         cblas_##P##gemv(CblasRowMajor, CblasNoTrans, n, k, ALPHA, (const void*)B, ldb, (const void*)A, inca, BETA, (void*)C, 1); \
       else                                                                                         \
         cblas_##P##gemv(CblasRowMajor, CblasTrans, k, n, ALPHA, (const void*)B, ldb, (const void*)A, inca, BETA, (void*)C, 1); \
+    } else if (b->trans && !a->trans && m <= MM_SWAP_MAX_M && n >= 4 * m &&                        \
+               mm_swapped_##NAME(m, n, k, A, lda, B, ldb, C)) {                                    \
     } else {                                                                                       \
       cblas_##P##gemm(CblasRowMajor, a->trans ? CblasTrans : CblasNoTrans, b->trans ? CblasTrans : CblasNoTrans, m, n, k, \
                       ALPHA, (const void*)A, lda, (const void*)B, ldb, BETA, (void*)C, n);         \
@@ -167,8 +195,6 @@ struct mm_job {
 #define DOT_S(k, A, ia, B, ib, C) (*(float*)(C) = cblas_sdot(k, (const float*)(A), ia, (const float*)(B), ib))
 #define DOT_D(k, A, ia, B, ib, C) (*(double*)(C) = cblas_ddot(k, (const double*)(A), ia, (const double*)(B), ib))
 #define DOT_C(k, A, ia, B, ib, C) cblas_cdotu_sub(k, A, ia, B, ib, C)
-
-static const mlx_c64 c64_one = 1.0f, c64_zero = 0.0f;
 
 MM_DEF(f32, s, 1.0f, 0.0f, DOT_S)
 MM_DEF(f64, d, 1.0, 0.0, DOT_D)
