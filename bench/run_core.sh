@@ -56,6 +56,21 @@ python=${PYTHON:-python3}
   ruby -Ilib bench/sdpa.rb 5 20
   echo '```'
   echo
+  blas=/usr/lib/x86_64-linux-gnu/libopenblas.so.0
+  if [ -f "$blas" ]; then
+    echo
+    echo '## The same, with Python MLX on our OpenBLAS'
+    echo
+    echo 'The Linux `mlx[cpu]` wheel bundles the reference (Netlib) BLAS, which makes its'
+    echo 'convolutions and attention slow; here it is given the same OpenBLAS as ours'
+    echo '(`LD_PRELOAD`), so the ratios compare the kernels themselves.'
+    echo
+    echo '```'
+    LD_PRELOAD=$blas ruby -Ilib bench/conv.rb 8 20 5
+    LD_PRELOAD=$blas ruby -Ilib bench/sdpa.rb 5 20
+    echo '```'
+  fi
+  echo
   echo '## FFT (512-point, batch 4096) vs Python MLX'
   echo
   echo '```'
@@ -66,6 +81,10 @@ python=${PYTHON:-python3}
   echo
   echo '```'
   ruby -Ilib bench/nanogpt.rb
+  if [ -f "$blas" ]; then
+    echo '(python mlx on our OpenBLAS:)'
+    LD_PRELOAD=$blas ruby -Ilib bench/nanogpt.rb
+  fi
   echo '```'
 } > "$out.tmp"
 # Keep the model-benchmark block that `rake benchmark:results` maintains.
