@@ -140,6 +140,9 @@ mlx_buffer_* mlx_buffer_alloc_(size_t nbytes) {
   atomic_init(&e->b.refcount, 1);
   e->b.nbytes = nbytes;
   e->b.device = mlx_device_cpu();
+#ifdef MLX_HAVE_CUDA
+  e->b.gpu = NULL; /* host-only until a GPU kernel reads it */
+#endif
   return &e->b;
 }
 
@@ -149,6 +152,9 @@ void mlx_buffer_retain_(mlx_buffer_* b) {
 
 void mlx_buffer_release_(mlx_buffer_* b) {
   if (!b || atomic_fetch_sub_explicit(&b->refcount, 1, memory_order_acq_rel) != 1) return;
+#ifdef MLX_HAVE_CUDA
+  mlx_cuda_buffer_release_(b); /* its device copy goes to the device cache */
+#endif
   cache_entry* e = (cache_entry*)b;
   size_t cap = b->capacity, c;
   int cls = size_class(cap, &c);

@@ -139,6 +139,9 @@ size_t mlx_array_buffer_nbytes(const mlx_array a) {
 int mlx_array_data(const void** data, const mlx_array a) {
   MLX_TRY(mlx_check_array_(a, "array_data"));
   MLX_TRY(mlx_eval_node_(MLX_NODE(a)));
+#ifdef MLX_HAVE_CUDA
+  MLX_TRY(mlx_cuda_host_sync_(MLX_NODE(a))); /* the host copy of a GPU result */
+#endif
   *data = MLX_DATA(MLX_NODE(a), char);
   return MLX_OK;
 }
@@ -149,6 +152,9 @@ int mlx_array_copy_to(void* dst, size_t nbytes, const mlx_array a) {
   if (nbytes < (size_t)n->size * mlx_dtype_size(n->dtype))
     return mlx_error_(MLX_ERROR_ARGUMENT, "[array_copy_to] destination of %zu bytes is too small", nbytes);
   MLX_TRY(mlx_eval_node_(n));
+#ifdef MLX_HAVE_CUDA
+  MLX_TRY(mlx_cuda_host_sync_(n)); /* the host copy of a GPU result */
+#endif
   mlx_node_copy_to_(dst, n->dtype, n);
   return MLX_OK;
 }
@@ -161,6 +167,9 @@ static int item(void* out, mlx_dtype dtype, const mlx_array a) {
     return mlx_error_(MLX_ERROR_ARGUMENT, "[item] only size-1 arrays can be converted to scalars (size is %lld)",
                       (long long)n->size);
   MLX_TRY(mlx_eval_node_(n));
+#ifdef MLX_HAVE_CUDA
+  MLX_TRY(mlx_cuda_host_sync_(n)); /* the host copy of a GPU result */
+#endif
   mlx_copy_cast_(out, dtype, MLX_DATA(n, char), n->dtype, NULL, NULL, 0);
   return MLX_OK;
 }

@@ -156,5 +156,11 @@ int mlx_resolve_stream_(mlx_stream* out, mlx_stream s, const char* op) {
 int mlx_synchronize(mlx_stream s) {
   mlx_stream r;
   MLX_TRY(mlx_resolve_stream_(&r, s, "synchronize"));
+#ifdef MLX_HAVE_CUDA
+  MLX_TRY(mlx_eval_wait_idle_());
+  if (r.device.type == MLX_GPU) return mlx_cuda_synchronize_(r.index, r.device.index);
+  return MLX_OK;
+#else
   return mlx_eval_wait_idle_();
+#endif
 }

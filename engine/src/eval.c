@@ -105,11 +105,17 @@ static int run_op(mlx_op_* op) {
   char scratch[nout];
   MLX_TRY(gather_outputs(op, outs, scratch));
   mlx_kernel_fn_ k = op->stream.device.type == MLX_GPU ? op->prim->gpu : op->prim->cpu;
-  int rc;
-  if (!k)
+  int rc = MLX_OK;
+#ifdef MLX_HAVE_CUDA
+  /* A CPU kernel reads host copies: make them current where a GPU kernel
+   * wrote the inputs (waiting for it). */
+  if (k && op->stream.device.type != MLX_GPU)
+    for (int i = 0; i < op->ninputs && rc == MLX_OK; i++) rc = mlx_cuda_host_sync_(op->inputs[i]);
+#endif
+  if (rc == MLX_OK && !k)
     rc = mlx_error_(MLX_ERROR_UNSUPPORTED, "[%s] not implemented on %s", op->prim->name,
                     op->stream.device.type == MLX_GPU ? "gpu" : "cpu");
-  else
+  else if (rc == MLX_OK)
     rc = k(outs, nout, op->inputs, op->ninputs, op->params);
   if (rc) {
     for (int i = 0; i < nout; i++) {
@@ -121,6 +127,10 @@ static int run_op(mlx_op_* op) {
     }
     return rc;
   }
+#ifdef MLX_HAVE_CUDA
+  /* GPU kernels only enqueue: record the event later readers wait for. */
+  if (op->stream.device.type == MLX_GPU) mlx_cuda_record_outputs_(op->stream.index, outs, nout);
+#endif
   /* Detach: each live output drops its op reference; the last one frees
    * the op and with it the references to the inputs. Tracers keep their
    * graph for the transform that is tracing them. */

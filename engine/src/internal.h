@@ -26,6 +26,11 @@ typedef struct mlx_buffer_ {
   size_t nbytes;     /* bytes asked for */
   size_t capacity;   /* bytes of the allocator's size class */
   mlx_device device;
+#ifdef MLX_HAVE_CUDA
+  /* CUDA backend (cuda/backend.c): NULL for a host-only buffer, else its
+   * device copy and which copies are current. */
+  void* gpu;
+#endif
 } mlx_buffer_;
 
 /* A new buffer of nbytes with refcount 1, or NULL with the error set
@@ -99,6 +104,15 @@ typedef int (*mlx_vmap_rule_)(mlx_array* outs, int* out_axes, const mlx_array* i
  * (MLX_ERROR_SHAPE) when the inputs' shapes do not fit the op. */
 typedef int (*mlx_shape_rule_)(int64_t* const* shapes, int* ndims, int nout, int cap, mlx_node_* const* ins, int nin,
                                const void* params);
+
+/* A primitive's .gpu entry: the kernel in CUDA builds, NULL (so "not
+ * implemented on gpu") otherwise, where the CUDA kernels do not exist. */
+#ifdef MLX_HAVE_CUDA
+#include "cuda/hooks.h"
+#define MLX_GPU_KERNEL_(k) (k)
+#else
+#define MLX_GPU_KERNEL_(k) NULL
+#endif
 
 /* One entry of the primitive table: name, kernels per device, and the
  * transform rules (NULL: the transform fails with a clear error). */

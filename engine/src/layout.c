@@ -147,6 +147,9 @@ int mlx_node_donate_or_alloc_(mlx_node_* out, mlx_node_* in, int* donated) {
   if (in->buf && !mlx_keeps_graph_(in) && atomic_load(&in->refcount) == 1 && atomic_load(&in->buf->refcount) == 1 &&
       (in->flags & MLX_FLAG_ROW_CONTIG) && in->size == out->size && in->offset == 0 &&
       mlx_dtype_size(in->dtype) == mlx_dtype_size(out->dtype) && in->buf->device.type == MLX_CPU) {
+#ifdef MLX_HAVE_CUDA
+    mlx_cuda_host_written_(in->buf); /* the CPU kernel overwrites it: a device copy goes stale */
+#endif
     mlx_buffer_retain_(in->buf);
     if (out->buf) mlx_buffer_release_(out->buf);
     out->buf = in->buf;

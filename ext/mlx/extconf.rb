@@ -6,6 +6,8 @@
 #   MAKE              make program (default: make)
 #   MLX_ENGINE_BUILD  engine build directory name under engine/ (default: build)
 #   MLX_ENGINE_OPT    optimisation flags for the engine (default: the engine's)
+#   MLX_CUDA          1: build the engine's CUDA backend (needs nvcc; CUDA_HOME,
+#                     default /usr/local/cuda) and link the CUDA runtime statically
 require "mkmf"
 require "etc"
 
@@ -17,6 +19,8 @@ make = ENV.fetch("MAKE", "make")
 build = ENV.fetch("MLX_ENGINE_BUILD", "build")
 args = [make, "-C", engine, "BUILD=#{build}", "-j#{[Etc.nprocessors, 8].min}"]
 args << "OPT=#{ENV['MLX_ENGINE_OPT']}" if ENV["MLX_ENGINE_OPT"]
+cuda = ENV["MLX_CUDA"] == "1"
+args << "MLX_CUDA=1" if cuda
 puts "building the engine: #{args.join(' ')}"
 system(*args) or abort "engine build failed (#{args.join(' ')})"
 lib = File.join(engine, build, "libmlxengine.a")
@@ -37,6 +41,11 @@ else
   $LOCAL_LIBS << " -Wl,--whole-archive #{lib} -Wl,--no-whole-archive -Wl,--exclude-libs,ALL"
 end
 %w[openblas lapacke z m pthread].each { |l| $libs << " -l#{l}" }
+if cuda
+  # The CUDA runtime, static: the extension loads where no toolkit is installed.
+  cuda_home = ENV.fetch("CUDA_HOME", "/usr/local/cuda")
+  $libs << " -L#{cuda_home}/lib64 -lcudart_static -ldl -lrt -lstdc++"
+end
 
 create_makefile("mlx/native")
 

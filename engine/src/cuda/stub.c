@@ -6,8 +6,8 @@ int mlx_gpu_backend_available_(void) {
 }
 
 const char* mlx_gpu_backend_unavailable_reason_(void) {
-  return "this build of the engine has no GPU backend (the CUDA backend was not compiled: nvcc was "
-         "not found or MLX_NO_CUDA was set)";
+  return "this build of the engine has no GPU backend (the CUDA backend is built only with MLX_CUDA=1 "
+         "and nvcc: see docs/cuda.md)";
 }
 
 int mlx_gpu_backend_device_count_(void) {

@@ -6,7 +6,7 @@
 #include "elementwise_rules.h"
 
 static const mlx_prim_ prim_where = {
-    .name = "where", .cpu = mlx_cpu_select_, .vjp = mlx_where_vjp_, .jvp = mlx_where_jvp_, .vmap = mlx_where_vmap_,
+    .name = "where", .cpu = mlx_cpu_select_, .gpu = MLX_GPU_KERNEL_(mlx_cuda_select_), .vjp = mlx_where_vjp_, .jvp = mlx_where_jvp_, .vmap = mlx_where_vmap_,
     .output_shapes = mlx_elementwise_shapes_};
 MLX_REGISTER_PRIM(prim_where);
 
@@ -53,7 +53,7 @@ static int check2(const mlx_array a, const mlx_array b, const char* name) {
 }
 
 #define PRIM(NAME)                                                                                   \
-  static const mlx_prim_ prim_##NAME = {.name = #NAME, .cpu = mlx_cpu_binary_, .vjp = mlx_binary_vjp_, \
+  static const mlx_prim_ prim_##NAME = {.name = #NAME, .cpu = mlx_cpu_binary_, .gpu = MLX_GPU_KERNEL_(mlx_cuda_binary_), .vjp = mlx_binary_vjp_, \
                                         .jvp = mlx_binary_jvp_, .vmap = mlx_binary_vmap_,            \
                                         .output_shapes = mlx_elementwise_shapes_}; \
   MLX_REGISTER_PRIM(prim_##NAME)

@@ -3,11 +3,12 @@
 #include "elementwise_rules.h"
 
 static const mlx_prim_ prim_astype = {
-    .name = "astype", .cpu = mlx_cpu_copy_, .vjp = mlx_astype_vjp_, .jvp = mlx_astype_jvp_, .vmap = mlx_astype_vmap_,
+    .name = "astype", .cpu = mlx_cpu_copy_, .gpu = MLX_GPU_KERNEL_(mlx_cuda_copy_), .vjp = mlx_astype_vjp_, .jvp = mlx_astype_jvp_, .vmap = mlx_astype_vmap_,
     .output_shapes = mlx_elementwise_shapes_};
 MLX_REGISTER_PRIM(prim_astype);
 static const mlx_prim_ prim_contiguous = {.name = "contiguous",
                                           .cpu = mlx_cpu_copy_,
+                                          .gpu = MLX_GPU_KERNEL_(mlx_cuda_copy_),
                                           .vjp = mlx_contiguous_vjp_,
                                           .jvp = mlx_contiguous_jvp_,
                                           .vmap = mlx_contiguous_vmap_,
@@ -15,6 +16,7 @@ static const mlx_prim_ prim_contiguous = {.name = "contiguous",
 MLX_REGISTER_PRIM(prim_contiguous);
 static const mlx_prim_ prim_stop_gradient = {.name = "stop_gradient",
                                              .cpu = mlx_cpu_copy_,
+                                             .gpu = MLX_GPU_KERNEL_(mlx_cuda_copy_),
                                              .vjp = mlx_vjp_zero_,
                                              .jvp = mlx_jvp_zero_,
                                              .vmap = mlx_stop_gradient_vmap_,

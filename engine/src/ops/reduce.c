@@ -25,26 +25,26 @@
 #include "reduce_rules.h"
 
 /* The primitives and their transform rules (reduce_rules.c). */
-#define REDUCE_PRIM(NAME, KERNEL, RULES)                                                                \
+#define REDUCE_PRIM(NAME, KERNEL, GPU, RULES)                                                           \
   static const mlx_prim_ prim_##NAME = {                                                               \
-      .name = #NAME, .cpu = KERNEL, .vjp = mlx_##RULES##_vjp_, .jvp = mlx_##RULES##_jvp_, .vmap = mlx_##RULES##_vmap_}; \
+      .name = #NAME, .cpu = KERNEL, .gpu = GPU, .vjp = mlx_##RULES##_vjp_, .jvp = mlx_##RULES##_jvp_, .vmap = mlx_##RULES##_vmap_}; \
   MLX_REGISTER_PRIM(prim_##NAME)
-REDUCE_PRIM(sum, mlx_cpu_reduce_, reduce)
-REDUCE_PRIM(prod, mlx_cpu_reduce_, reduce)
-REDUCE_PRIM(max, mlx_cpu_reduce_, reduce)
-REDUCE_PRIM(min, mlx_cpu_reduce_, reduce)
-REDUCE_PRIM(mean, mlx_cpu_reduce_, reduce)
-REDUCE_PRIM(var, mlx_cpu_var_, var)
-REDUCE_PRIM(std, mlx_cpu_std_, std)
-REDUCE_PRIM(logsumexp, mlx_cpu_logsumexp_, logsumexp)
-REDUCE_PRIM(softmax, mlx_cpu_softmax_, softmax)
+REDUCE_PRIM(sum, mlx_cpu_reduce_, MLX_GPU_KERNEL_(mlx_cuda_reduce_), reduce)
+REDUCE_PRIM(prod, mlx_cpu_reduce_, MLX_GPU_KERNEL_(mlx_cuda_reduce_), reduce)
+REDUCE_PRIM(max, mlx_cpu_reduce_, MLX_GPU_KERNEL_(mlx_cuda_reduce_), reduce)
+REDUCE_PRIM(min, mlx_cpu_reduce_, MLX_GPU_KERNEL_(mlx_cuda_reduce_), reduce)
+REDUCE_PRIM(mean, mlx_cpu_reduce_, MLX_GPU_KERNEL_(mlx_cuda_reduce_), reduce)
+REDUCE_PRIM(var, mlx_cpu_var_, NULL, var)
+REDUCE_PRIM(std, mlx_cpu_std_, NULL, std)
+REDUCE_PRIM(logsumexp, mlx_cpu_logsumexp_, NULL, logsumexp)
+REDUCE_PRIM(softmax, mlx_cpu_softmax_, NULL, softmax)
 #undef REDUCE_PRIM
 /* Not differentiable: zero cotangents and tangents, as upstream. */
 static const mlx_prim_ prim_all = {
-    .name = "all", .cpu = mlx_cpu_reduce_, .vjp = mlx_vjp_zero_, .jvp = mlx_jvp_zero_, .vmap = mlx_reduce_vmap_};
+    .name = "all", .cpu = mlx_cpu_reduce_, .gpu = MLX_GPU_KERNEL_(mlx_cuda_reduce_), .vjp = mlx_vjp_zero_, .jvp = mlx_jvp_zero_, .vmap = mlx_reduce_vmap_};
 MLX_REGISTER_PRIM(prim_all);
 static const mlx_prim_ prim_any = {
-    .name = "any", .cpu = mlx_cpu_reduce_, .vjp = mlx_vjp_zero_, .jvp = mlx_jvp_zero_, .vmap = mlx_reduce_vmap_};
+    .name = "any", .cpu = mlx_cpu_reduce_, .gpu = MLX_GPU_KERNEL_(mlx_cuda_reduce_), .vjp = mlx_vjp_zero_, .jvp = mlx_jvp_zero_, .vmap = mlx_reduce_vmap_};
 MLX_REGISTER_PRIM(prim_any);
 static const mlx_prim_ prim_argmax = {.name = "argmax",
                                       .cpu = mlx_cpu_argreduce_,

@@ -29,7 +29,7 @@ static int unsupported(const char* op, mlx_dtype t) {
 }
 
 #define PRIM(NAME)                                                                                 \
-  static const mlx_prim_ prim_##NAME = {.name = #NAME, .cpu = mlx_cpu_unary_, .vjp = mlx_unary_vjp_, \
+  static const mlx_prim_ prim_##NAME = {.name = #NAME, .cpu = mlx_cpu_unary_, .gpu = MLX_GPU_KERNEL_(mlx_cuda_unary_), .vjp = mlx_unary_vjp_, \
                                         .jvp = mlx_unary_jvp_, .vmap = mlx_unary_vmap_,            \
                                         .output_shapes = mlx_elementwise_shapes_}; \
   MLX_REGISTER_PRIM(prim_##NAME)

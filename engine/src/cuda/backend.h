@@ -1,0 +1,29 @@
+/* CUDA backend internals shared by backend.c and the kernel drivers
+ * (kernels.c): streams, device copies of inputs, device outputs. C, with
+ * the CUDA runtime's C API; the device code (*.cu) sees only launch.h. */
+#ifndef MLX_CUDA_BACKEND_H
+#define MLX_CUDA_BACKEND_H
+
+#include <cuda_runtime_api.h>
+
+#include "../internal.h"
+
+/* MLX_OK, or the error set (MLX_ERROR_DEVICE; MLX_ERROR_MEMORY for an
+ * allocation failure) with what failed and CUDA's error string. */
+int mlx_cuda_check_(cudaError_t e, const char* what);
+/* The cudaStream_t of MLX stream s (made at first use); also makes s's
+ * device current for this thread. */
+int mlx_cuda_stream_(mlx_stream s, cudaStream_t* out);
+/* Device pointer to element 0 of evaluated node n for a kernel on stream
+ * s: uploads the buffer on s if it has no device copy yet, and makes s
+ * wait for the copy's writer when that ran on another stream. */
+int mlx_cuda_in_(const mlx_node_* n, mlx_stream s, const void** ptr);
+/* Gives out a new row-major buffer whose device copy the kernel on s
+ * writes (the host copy is made when the host reads it). */
+int mlx_cuda_out_(mlx_node_* out, mlx_stream s, void** ptr);
+/* Per-device statistics of the device allocator, in bytes. */
+void mlx_cuda_memory_stats_(int dev, size_t* active, size_t* peak, size_t* cache);
+/* Frees the cached device blocks of dev (after a device synchronize). */
+void mlx_cuda_clear_cache_(int dev);
+
+#endif

@@ -1,0 +1,54 @@
+/* Device kernel of copy/astype/contiguous: strided reads, row-major
+ * writes, every dtype pair converted as cpu/copy.c's C casts (see
+ * convert() in device.cuh). */
+#include "device.cuh"
+
+/* ---- copy ----------------------------------------------------------------- */
+
+template <typename TI, typename TO>
+struct copy_f {
+  TO* out;
+  const TI* in;
+  __device__ void operator()(int64_t i, int64_t o0, int64_t, int64_t) const { out[i] = convert<TO>(in[o0]); }
+  static constexpr bool vec4 = true;
+  bool aligned4() const { return is_aligned4(out) && is_aligned4(in); }
+  __device__ void run4(int64_t i, int64_t s0, int64_t) const {
+    pack4<TI> x = load4(in, i, s0);
+    pack4<TO> r;
+#pragma unroll
+    for (int k = 0; k < 4; k++) r.v[k] = convert<TO>(x.v[k]);
+    *reinterpret_cast<pack4<TO>*>(out + i) = r;
+  }
+};
+
+template <typename TO, typename TI>
+static int copy_run(void* dst, const void* src, const mlx_cu_elem_* l, void* stream) {
+  return ew_launch(copy_f<TI, TO>{(TO*)dst, (const TI*)src}, l, 1, stream);
+}
+
+template <typename TI>
+static int copy_to(mlx_dtype out, void* dst, const void* src, const mlx_cu_elem_* l, void* stream) {
+  switch (out) {
+    case MLX_BOOL: return copy_run<mbool, TI>(dst, src, l, stream);
+    case MLX_UINT8: return copy_run<uint8_t, TI>(dst, src, l, stream);
+    case MLX_UINT16: return copy_run<uint16_t, TI>(dst, src, l, stream);
+    case MLX_UINT32: return copy_run<uint32_t, TI>(dst, src, l, stream);
+    case MLX_UINT64: return copy_run<uint64_t, TI>(dst, src, l, stream);
+    case MLX_INT8: return copy_run<int8_t, TI>(dst, src, l, stream);
+    case MLX_INT16: return copy_run<int16_t, TI>(dst, src, l, stream);
+    case MLX_INT32: return copy_run<int32_t, TI>(dst, src, l, stream);
+    case MLX_INT64: return copy_run<int64_t, TI>(dst, src, l, stream);
+    case MLX_FLOAT16: return copy_run<__half, TI>(dst, src, l, stream);
+    case MLX_FLOAT32: return copy_run<float, TI>(dst, src, l, stream);
+    case MLX_FLOAT64: return copy_run<double, TI>(dst, src, l, stream);
+    case MLX_BFLOAT16: return copy_run<bf16, TI>(dst, src, l, stream);
+    case MLX_COMPLEX64: return copy_run<c64, TI>(dst, src, l, stream);
+    default: return -1;
+  }
+}
+
+extern "C" int mlx_cu_copy_launch_(mlx_dtype in, mlx_dtype out, void* dst, const void* src, const mlx_cu_elem_* l,
+                                   void* stream) {
+  MLX_CU_DISPATCH(in, copy_to, out, dst, src, l, stream)
+}
+

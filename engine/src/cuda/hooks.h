@@ -1,0 +1,38 @@
+/* The CUDA backend as the core sees it: the hooks that allocator.c,
+ * layout.c, eval.c, array.c and device.c call (each call guarded by
+ * MLX_HAVE_CUDA, so the CPU-only build compiles exactly as before) and
+ * the GPU kernels that the primitives of ops/ list as their .gpu entries.
+ * Free of CUDA types, so every engine file can include it (internal.h
+ * does, in CUDA builds). Implemented in cuda/backend.c and the kernel
+ * drivers of cuda/kernels.c. */
+#ifndef MLX_CUDA_HOOKS_H
+#define MLX_CUDA_HOOKS_H
+
+struct mlx_node_;
+struct mlx_buffer_;
+
+/* allocator.c: the last reference of b is gone; its device copy (if any)
+ * goes back to the device cache, reusable once its last use is done. */
+void mlx_cuda_buffer_release_(struct mlx_buffer_* b);
+/* layout.c: a CPU kernel is about to overwrite b's host copy in place
+ * (donation), so a device copy of it becomes stale. */
+void mlx_cuda_host_written_(struct mlx_buffer_* b);
+/* eval.c / array.c: makes the host copy of an evaluated node's buffer
+ * current (after the GPU kernel that wrote it), before the CPU reads it. */
+int mlx_cuda_host_sync_(struct mlx_node_* n);
+/* eval.c: after a GPU kernel enqueued its work on stream stream_index,
+ * records the event that later readers (other streams, the host) wait
+ * for on each output it wrote. */
+void mlx_cuda_record_outputs_(int stream_index, struct mlx_node_** outs, int nout);
+/* device.c: waits until everything enqueued on the stream is done. */
+int mlx_cuda_synchronize_(int stream_index, int device);
+
+/* GPU kernels (kernels.c): the .gpu entries of the elementwise, copy and
+ * reduction primitives. Same contract as the CPU kernels. */
+int mlx_cuda_copy_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_unary_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_binary_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_select_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_reduce_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+
+#endif

@@ -1,0 +1,79 @@
+/* The interface between the C kernel drivers (kernels.c) and the device
+ * code (*.cu, compiled by nvcc as CUDA C++): plain C types only, so both
+ * sides include it. The drivers read nodes and layouts; the launchers
+ * enqueue kernels on a stream and return at once.
+ *
+ * The op codes are the elementwise family's (cpu/elementwise.h), listed
+ * here again in the same order because the device code cannot include
+ * that C11 header; kernels.c checks every value with _Static_assert. */
+#ifndef MLX_CUDA_LAUNCH_H
+#define MLX_CUDA_LAUNCH_H
+
+#include <stdint.h>
+
+#include "mlx/dtype.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MLX_CU_UNARY_OPS(X)                                                                                     \
+  X(ABS) X(NEGATIVE) X(SIGN) X(SQRT) X(RSQRT) X(SQUARE) X(EXP) X(EXPM1) X(LOG) X(LOG1P) X(LOG2) X(LOG10) X(SIN) \
+  X(COS) X(TAN) X(ARCSIN) X(ARCCOS) X(ARCTAN) X(SINH) X(COSH) X(TANH) X(ARCSINH) X(ARCCOSH) X(ARCTANH)         \
+  X(SIGMOID) X(ERF) X(ERFINV) X(FLOOR) X(CEIL) X(ROUND) X(REAL) X(IMAG) X(CONJUGATE) X(LOGICAL_NOT)             \
+  X(BITWISE_INVERT) X(ISNAN) X(ISINF) X(ISPOSINF) X(ISNEGINF) X(ISFINITE)
+#define MLX_CU_BINARY_OPS(X)                                                                                   \
+  X(ADD) X(SUBTRACT) X(MULTIPLY) X(DIVIDE) X(POWER) X(REMAINDER) X(FLOOR_DIVIDE) X(MAXIMUM) X(MINIMUM)         \
+  X(LOGADDEXP) X(ARCTAN2) X(EQUAL) X(NOT_EQUAL) X(GREATER) X(GREATER_EQUAL) X(LESS) X(LESS_EQUAL)              \
+  X(LOGICAL_AND) X(LOGICAL_OR) X(BITWISE_AND) X(BITWISE_OR) X(BITWISE_XOR) X(LEFT_SHIFT) X(RIGHT_SHIFT)
+
+#define MLX_CU_ENUM_U(N) MLX_CU_U_##N,
+#define MLX_CU_ENUM_B(N) MLX_CU_B_##N,
+enum { MLX_CU_UNARY_OPS(MLX_CU_ENUM_U) MLX_CU_U_COUNT };
+enum { MLX_CU_BINARY_OPS(MLX_CU_ENUM_B) MLX_CU_B_COUNT };
+
+/* Reduction kinds, as cpu/reduce.h's mlx_reduce_kind_ (checked too). */
+enum { MLX_CU_R_SUM = 0, MLX_CU_R_PROD, MLX_CU_R_MAX, MLX_CU_R_MIN, MLX_CU_R_ALL, MLX_CU_R_ANY, MLX_CU_R_MEAN };
+
+#define MLX_CU_MAXDIM 12
+
+/* An elementwise launch over n output elements (row-major) from up to
+ * three inputs. flat: every input is dense row-major of the output's size
+ * or a single element, and fstride[k] (1 or 0) is all that is needed;
+ * otherwise the output's collapsed shape and each input's strides (0
+ * where broadcast), in elements. */
+typedef struct {
+  int64_t n;
+  int flat;
+  int64_t fstride[3];
+  int ndim;
+  int64_t shape[MLX_CU_MAXDIM];
+  int64_t strides[3][MLX_CU_MAXDIM];
+} mlx_cu_elem_;
+
+/* A reduction: m outputs (the kept dims, row-major) of n inputs each (the
+ * reduced dims), both collapsed, with the input's strides in elements. */
+typedef struct {
+  int64_t m, n;
+  int kdim, rdim;
+  int64_t kshape[MLX_CU_MAXDIM], kstrides[MLX_CU_MAXDIM];
+  int64_t rshape[MLX_CU_MAXDIM], rstrides[MLX_CU_MAXDIM];
+} mlx_cu_reduce_;
+
+/* Launchers: 0 once enqueued, -1 when the (op, dtype) pair has no device
+ * kernel, else the cudaError_t of the launch. stream is a cudaStream_t. */
+int mlx_cu_copy_launch_(mlx_dtype in, mlx_dtype out, void* dst, const void* src, const mlx_cu_elem_* l, void* stream);
+int mlx_cu_unary_launch_(int op, mlx_dtype in, mlx_dtype out, void* dst, const void* src, const mlx_cu_elem_* l,
+                         void* stream);
+int mlx_cu_binary_launch_(int op, mlx_dtype in, mlx_dtype out, void* dst, const void* a, const void* b,
+                          const mlx_cu_elem_* l, void* stream);
+int mlx_cu_select_launch_(int itemsize, void* dst, const void* c, const void* x, const void* y, const mlx_cu_elem_* l,
+                          void* stream);
+int mlx_cu_reduce_launch_(int kind, mlx_dtype in, mlx_dtype out, void* dst, const void* src, const mlx_cu_reduce_* r,
+                          double scale, void* stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
