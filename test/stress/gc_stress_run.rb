@@ -70,6 +70,27 @@ class GCStressTest < Minitest::Test
       assert y.evaluated?
     end
   end
+  # One call through each op family's glue added with the rest of MLX::Core.
+  def test_op_families
+    stressed do
+      x = MX.reshape(MX.arange(12.0), [3, 4])
+      assert_equal [4.0, 6.0], x[[1, 1], [0, 2]].to_a
+      y = MX.array([3.0, 1.0, 2.0])
+      y[[0, 2]] = 9.0
+      assert_equal [9.0, 1.0, 9.0], y.to_a
+      assert_equal [1.0, 9.0, 9.0], MX.sort(y).to_a
+      assert_equal [9.0, 10.0, 19.0], MX.cumsum(y).to_a
+      assert_equal [2, 2], MX.einsum("ij,kj->ik", MX.ones([2, 3]), MX.ones([2, 3])).shape
+      assert_equal [1, 3, 1], MX.conv1d(MX.ones([1, 5, 1]), MX.ones([1, 3, 1])).shape
+      assert_in_delta 2.0, MX.det(MX.array([[2.0, 0.0], [0.0, 1.0]])).item, 1e-6
+      assert_equal [3], MX.fft(y).shape
+      w = MX.ones([2, 64])
+      wq, s, b = MX.quantize(w)
+      assert_equal [2, 64], MX.dequantize(wq, s, b).shape
+      assert_equal [1, 4], MX.layer_norm(MX.ones([1, 4]), nil, nil, 1e-5).shape
+      assert_equal [2, 2], MX.as_strided(x, [2, 2], [1, 1]).shape
+    end
+  end
 end
 
 # The transforms and compile subsets live beside this file.
