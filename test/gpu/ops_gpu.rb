@@ -2,7 +2,8 @@
 
 # The GPU against the CPU: every op with a CUDA kernel (copy/astype/
 # contiguous, the unary and binary elementwise ops, where, clip, and the
-# sum/prod/max/min/mean/all/any reductions) over random inputs of every
+# sum/prod/max/min/mean/all/any reductions; phase 2a: views, creation,
+# matmul, softmax, logsumexp) over random inputs of every
 # dtype, in contiguous, broadcast, transposed and scalar layouts. Inputs
 # are made on the CPU; the GPU run uploads them. Needs a build with
 # MLX_CUDA=1 and a GPU (test/gpu/run.sh); skips otherwise.
@@ -338,7 +339,127 @@ class GPUOpsTest < Minitest::Test
   def test_unimplemented_prim_fails_on_gpu
     skip "the CPU stands in for the GPU" if GPU == :cpu
     x = arr(:float32, [4, 4])
-    err = assert_raises(MLX::Error) { MX.matmul(x, x, stream: GPU).to_a }
+    err = assert_raises(MLX::Error) { MX.argmax(x, stream: GPU).to_a }
     assert_includes err.message, "not implemented on gpu"
+  end
+
+  # ---- phase 2a ----------------------------------------------------------
+
+  # Views on a GPU stream: metadata only (the CPU view kernels), a device
+  # copy for reshapes the layout cannot express; then a GPU op reads them.
+  def test_views
+    x = arr(:float32, [4, 6, 5])
+    xt = MX.transpose(x, [2, 0, 1], stream: :cpu)
+    MX.eval(x, xt)
+    [x, xt].each do |src|
+      check("reshape:float32", exact: true) { |d| MX.reshape(src, [5, 24], stream: d) }
+      check("reshape+abs:float32", exact: true) { |d| MX.abs(MX.reshape(src, [120], stream: d), stream: d) }
+      check("transpose:float32", exact: true) { |d| MX.transpose(src, [1, 2, 0], stream: d) }
+      check("transpose+neg:float32", exact: true) { |d| MX.negative(MX.transpose(src, [1, 2, 0], stream: d), stream: d) }
+      check("broadcast_to:float32", exact: true) { |d| MX.broadcast_to(MX.reshape(src, [1, *src.shape], stream: d), [2, *src.shape], stream: d) }
+      check("slice:float32", exact: true) { |d| MX.slice(src, [1, 0, 1], [3, 5, 4], [1, 2, 1], stream: d) }
+      check("expand_dims:float32", exact: true) { |d| MX.expand_dims(src, 1, stream: d) }
+      check("squeeze:float32", exact: true) { |d| MX.squeeze(MX.expand_dims(src, 0, stream: d), stream: d) }
+      check("flatten:float32", exact: true) { |d| MX.flatten(src, stream: d) }
+      check("split:float32", exact: true) { |d| MX.concatenate(MX.split(src, 2, axis: 1, stream: d).map { |p| MX.exp(p, stream: d) }, axis: 1, stream: :cpu) }
+      check("diagonal:float32", exact: true) { |d| MX.diagonal(src, 1, 1, 2, stream: d) }
+      check("as_strided:float32", exact: true) { |d| MX.as_strided(MX.contiguous(src, stream: d), [3, 4], [2, 5], 3, stream: d) }
+    end
+    DTYPES.each do |dt|
+      y = MX.transpose(arr(dt, [7, 3]), stream: :cpu)
+      MX.eval(y)
+      check("reshape:#{dt}", exact: true) { |d| MX.reshape(y, [21], stream: d) }
+    end
+  end
+
+  def test_creation
+    DTYPES.each do |dt|
+      o = dt_obj(dt)
+      check("zeros:#{dt}", exact: true) { |d| MX.zeros([3, 5], o, stream: d) }
+      check("ones:#{dt}", exact: true) { |d| MX.ones([1000], o, stream: d) }
+      check("full:#{dt}", exact: true) { |d| MX.full([4, 3], 2.5, o, stream: d) }
+      v = arr(dt, [3])
+      MX.eval(v)
+      check("full_array:#{dt}", exact: true) { |d| MX.full([4, 3], v, o, stream: d) }
+      check("eye:#{dt}", exact: true) { |d| MX.eye(5, m: 7, k: 2, dtype: o, stream: d) }
+      check("eye:#{dt}", exact: true) { |d| MX.eye(6, k: -1, dtype: o, stream: d) }
+      check("tri:#{dt}", exact: true) { |d| MX.tri(5, m: 4, k: -1, dtype: o, stream: d) }
+      next if %i[bool complex64].include?(dt)
+
+      check("arange:#{dt}", exact: true) { |d| MX.arange(0, 20, 3, dtype: o, stream: d) }
+      check("linspace:#{dt}", exact: true) { |d| MX.linspace(-1, 7, num: 13, dtype: o, stream: d) } if FLOATS.include?(dt)
+    end
+  end
+
+  MM_TOL = { float32: 1e-4, float64: 1e-12, float16: 1e-2, bfloat16: 4e-2, complex64: 1e-4 }.freeze
+
+  def mm_check(label, a, b)
+    cpu = MX.matmul(a, b, stream: :cpu)
+    gpu = MX.matmul(a, b, stream: GPU)
+    return fail_pair(label, "shape cpu #{cpu.shape} gpu #{gpu.shape}") unless cpu.shape == gpu.shape
+
+    tol = MM_TOL.fetch(dname(cpu).to_sym)
+    scale = [MX.max(MX.abs(cpu, stream: :cpu), stream: :cpu).item.abs, 1.0].max
+    cv = flat(cpu)
+    gv = flat(gpu)
+    cv.zip(gv).each_with_index do |(c, g), i|
+      next if (c - g).abs <= tol * scale
+
+      return fail_pair(label, "element #{i}: cpu #{c.inspect} gpu #{g.inspect}")
+    end
+    COUNTS[:ok] += 1
+  end
+
+  def test_matmul
+    %i[float32 float64 float16 bfloat16 complex64].each do |dt|
+      cases = [
+        [[5, 7], [7, 3]], [[1, 9], [9, 1]], [[9], [9, 4]], [[4, 9], [9]], [[9], [9]],
+        [[2, 3, 6, 5], [5, 4]], [[6, 5], [3, 5, 4]], [[2, 1, 6, 5], [3, 5, 4]], [[33, 65], [65, 17]]
+      ]
+      cases.each do |sa, sb|
+        a = arr(dt, sa, domain: (-1.0..1.0))
+        b = arr(dt, sb, domain: (-1.0..1.0))
+        MX.eval(a, b)
+        mm_check("matmul:#{dt}:#{sa}x#{sb}", a, b)
+      end
+      # transposed operands, a strided one, a batched transposed one
+      a = MX.transpose(arr(dt, [7, 5], domain: (-1.0..1.0)), stream: :cpu)
+      b = MX.transpose(arr(dt, [3, 7], domain: (-1.0..1.0)), stream: :cpu)
+      c = MX.slice(arr(dt, [7, 8], domain: (-1.0..1.0)), [0, 0], [7, 8], [1, 2], stream: :cpu)
+      bt = MX.transpose(arr(dt, [2, 4, 7], domain: (-1.0..1.0)), [0, 2, 1], stream: :cpu)
+      MX.eval(a, b, c, bt)
+      mm_check("matmul:#{dt}:AtBt", a, b)
+      mm_check("matmul:#{dt}:strided", a, c)
+      mm_check("matmul:#{dt}:batchedT", a, bt)
+    end
+    # mixed dtypes (promoted) and a zero inner dimension
+    mm_check("matmul:mixed", arr(:float16, [3, 4], domain: (-1.0..1.0)), arr(:float32, [4, 2], domain: (-1.0..1.0)))
+    mm_check("matmul:k0", MX.zeros([3, 0]), MX.zeros([0, 2]))
+    # a GPU chain: matmul of GPU-made views
+    x = arr(:float32, [64, 48], domain: (-1.0..1.0))
+    MX.eval(x)
+    g = MX.matmul(MX.transpose(x, stream: GPU), MX.reshape(x, [64, 48], stream: GPU), stream: GPU)
+    c = MX.matmul(MX.transpose(x, stream: :cpu), x, stream: :cpu)
+    assert_in_delta 0, MX.max(MX.abs(MX.subtract(g, c, stream: :cpu), stream: :cpu), stream: :cpu).item, 1e-3
+  end
+
+  def test_softmax_logsumexp
+    FLOATS.each do |dt|
+      x = arr(dt, [6, 7, 300], domain: (-5.0..5.0))
+      xt = MX.transpose(x, [2, 0, 1], stream: :cpu)
+      MX.eval(x, xt)
+      [x, xt].each do |src|
+        check("softmax:#{dt}") { |d| MX.softmax(src, axis: -1, stream: d) }
+        check("softmax_precise:#{dt}") { |d| MX.softmax(src, axis: -1, precise: true, stream: d) }
+        [nil, -1, 0, 1, [0, 2], [1, 2]].each do |ax|
+          check("logsumexp:#{dt}") { |d| MX.logsumexp(src, axis: ax, stream: d) }
+        end
+      end
+      s = arr(dt, [8])
+      check("softmax_specials:#{dt}") { |d| MX.softmax(s, axis: -1, stream: d) }
+      check("logsumexp_specials:#{dt}") { |d| MX.logsumexp(s, stream: d) }
+    end
+    i = arr(:int32, [5, 9])
+    check("softmax:int32") { |d| MX.softmax(i, axis: -1, stream: d) }
   end
 end

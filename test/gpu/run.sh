@@ -4,7 +4,8 @@
 # with a CUDA kernel against the CPU. On the device machine:
 #   . .device/setup.sh && test/gpu/run.sh
 # MLX_GPU_PREBUILT=1 skips the build (a build made elsewhere, carried along).
-# MLX_GPU_BENCH=1 also runs test/gpu/bandwidth.rb (and PyTorch beside it).
+# MLX_GPU_BENCH=1 also runs test/gpu/bandwidth.rb and test/gpu/matmul_bench.rb
+# (and PyTorch beside them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export MLX_BUILD_TAG=cuda MLX_CUDA=1
@@ -25,6 +26,11 @@ if [ "${MLX_GPU_BENCH:-0}" = 1 ]; then
   ruby -I"$LIB" -Ilib test/gpu/bandwidth.rb || status=1
   if command -v python3 >/dev/null && python3 -c "import torch" 2>/dev/null; then
     python3 test/gpu/bandwidth_torch.py || status=1
+  fi
+  echo "== matmul"
+  ruby -I"$LIB" -Ilib test/gpu/matmul_bench.rb || status=1
+  if command -v python3 >/dev/null && python3 -c "import torch" 2>/dev/null; then
+    python3 test/gpu/matmul_torch.py || status=1
   fi
 fi
 exit $status

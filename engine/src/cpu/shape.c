@@ -240,7 +240,7 @@ void mlx_copy_strided_(
  * without copying; returns 0 when in's layout cannot express it. The input
  * is first collapsed into runs of dims that are contiguous together; each
  * output dim must then fall inside one run. */
-static int reshape_view_strides(int64_t* ostr, const mlx_node_* in, const int64_t* oshape, int ondim) {
+int mlx_reshape_view_strides_(int64_t* ostr, const mlx_node_* in, const int64_t* oshape, int ondim) {
   int nd = in->ndim;
   int64_t cs[nd > 0 ? nd : 1], cst[nd > 0 ? nd : 1];
   int nc = 0;
@@ -287,7 +287,7 @@ int mlx_cpu_reshape_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const
     mlx_node_set_view_(out, in, in->offset, ostr);
     return MLX_OK;
   }
-  if (reshape_view_strides(ostr, in, out->shape, out->ndim)) {
+  if (mlx_reshape_view_strides_(ostr, in, out->shape, out->ndim)) {
     mlx_node_set_view_(out, in, in->offset, ostr);
     return MLX_OK;
   }

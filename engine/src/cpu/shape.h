@@ -51,6 +51,9 @@ typedef struct {
  *   slice:       int64_t start[ndim], step[ndim] (normalized, in range)
  *   split:       int64_t axis, start[nout] (start of each piece on axis)
  *   concatenate: int axis (inputs already share the output dtype) */
+/* Strides that make a reshape of in to oshape a view; 0 when it needs a
+ * copy (cpu/shape.c; the GPU reshape uses it too). */
+int mlx_reshape_view_strides_(int64_t* ostr, const mlx_node_* in, const int64_t* oshape, int ondim);
 int mlx_cpu_reshape_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params);
 int mlx_cpu_transpose_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params);
 int mlx_cpu_broadcast_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params);

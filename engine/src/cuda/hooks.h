@@ -34,5 +34,25 @@ int mlx_cuda_unary_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, i
 int mlx_cuda_binary_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cuda_select_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cuda_reduce_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+/* Phase 2a (cuda/ops2a.c): reshape (a view, else a device copy), full,
+ * eye/tri, matmul (cuBLAS), softmax and logsumexp. The pure view kernels
+ * (transpose, broadcast_to, slice, split, as_strided, diagonal) are the
+ * CPU ones: they only write layout metadata. */
+int mlx_cuda_reshape_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_full_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_eye_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_tri_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cpu_arange_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cpu_linspace_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_matmul_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_softmax_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_logsumexp_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+/* The CPU view kernels the GPU entries reuse (cpu/shape.h, cpu/strided.h). */
+int mlx_cpu_transpose_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cpu_broadcast_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cpu_slice_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cpu_split_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cpu_as_strided_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cpu_diagonal_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 
 #endif

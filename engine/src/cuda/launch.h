@@ -71,6 +71,15 @@ int mlx_cu_select_launch_(int itemsize, void* dst, const void* c, const void* x,
                           void* stream);
 int mlx_cu_reduce_launch_(int kind, mlx_dtype in, mlx_dtype out, void* dst, const void* src, const mlx_cu_reduce_* r,
                           double scale, void* stream);
+/* Phase 2a. fill: n elements of itemsize bytes set to the bits in v.
+ * band: a rows x cols matrix of zeros and ones (the bits in one): eye
+ * (ones where j == i + k) or tri (ones where j <= i + k). softmax /
+ * logsumexp over the last axis of rows dense rows of n elements (dtype
+ * float32, float16, bfloat16 or float64; computed in float or double). */
+int mlx_cu_fill_launch_(void* dst, int64_t n, int itemsize, const unsigned char v[8], void* stream);
+int mlx_cu_band_launch_(void* dst, int64_t rows, int64_t cols, int64_t k, int tri, int itemsize,
+                        const unsigned char one[8], void* stream);
+int mlx_cu_softmax_launch_(mlx_dtype dt, void* dst, const void* src, int64_t rows, int64_t n, int lse, void* stream);
 
 #ifdef __cplusplus
 }

@@ -27,15 +27,15 @@ RULES(tril_triu);
  * inputs, so no transform ever reaches them and they need no rules. full
  * of an array and tril/triu are linear in their input. */
 static const mlx_prim_ prim_full = {
-    .name = "full", .cpu = mlx_cpu_full_, .vjp = full_vjp, .jvp = full_jvp, .vmap = full_vmap};
+    .name = "full", .cpu = mlx_cpu_full_, .gpu = MLX_GPU_KERNEL_(mlx_cuda_full_), .vjp = full_vjp, .jvp = full_jvp, .vmap = full_vmap};
 MLX_REGISTER_PRIM(prim_full);
-static const mlx_prim_ prim_arange = {.name = "arange", .cpu = mlx_cpu_arange_};
+static const mlx_prim_ prim_arange = {.name = "arange", .cpu = mlx_cpu_arange_, .gpu = MLX_GPU_KERNEL_(mlx_cpu_arange_)};
 MLX_REGISTER_PRIM(prim_arange);
-static const mlx_prim_ prim_linspace = {.name = "linspace", .cpu = mlx_cpu_linspace_};
+static const mlx_prim_ prim_linspace = {.name = "linspace", .cpu = mlx_cpu_linspace_, .gpu = MLX_GPU_KERNEL_(mlx_cpu_linspace_)};
 MLX_REGISTER_PRIM(prim_linspace);
-static const mlx_prim_ prim_eye = {.name = "eye", .cpu = mlx_cpu_eye_};
+static const mlx_prim_ prim_eye = {.name = "eye", .cpu = mlx_cpu_eye_, .gpu = MLX_GPU_KERNEL_(mlx_cuda_eye_)};
 MLX_REGISTER_PRIM(prim_eye);
-static const mlx_prim_ prim_tri = {.name = "tri", .cpu = mlx_cpu_tri_};
+static const mlx_prim_ prim_tri = {.name = "tri", .cpu = mlx_cpu_tri_, .gpu = MLX_GPU_KERNEL_(mlx_cuda_tri_)};
 MLX_REGISTER_PRIM(prim_tri);
 static const mlx_prim_ prim_tril = {
     .name = "tril", .cpu = mlx_cpu_tril_triu_, .vjp = tril_triu_vjp, .jvp = tril_triu_jvp, .vmap = tril_triu_vmap};

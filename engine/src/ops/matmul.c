@@ -18,7 +18,7 @@ static int matmul_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, 
                        const void* params, mlx_stream s);
 
 static const mlx_prim_ prim_matmul = {
-    .name = "matmul", .cpu = mlx_cpu_matmul_, .vjp = matmul_vjp, .jvp = matmul_jvp, .vmap = matmul_vmap};
+    .name = "matmul", .cpu = mlx_cpu_matmul_, .gpu = MLX_GPU_KERNEL_(mlx_cuda_matmul_), .vjp = matmul_vjp, .jvp = matmul_jvp, .vmap = matmul_vmap};
 MLX_REGISTER_PRIM(prim_matmul);
 
 /* "(2,3)" into buf. */

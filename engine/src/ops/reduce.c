@@ -36,8 +36,8 @@ REDUCE_PRIM(min, mlx_cpu_reduce_, MLX_GPU_KERNEL_(mlx_cuda_reduce_), reduce)
 REDUCE_PRIM(mean, mlx_cpu_reduce_, MLX_GPU_KERNEL_(mlx_cuda_reduce_), reduce)
 REDUCE_PRIM(var, mlx_cpu_var_, NULL, var)
 REDUCE_PRIM(std, mlx_cpu_std_, NULL, std)
-REDUCE_PRIM(logsumexp, mlx_cpu_logsumexp_, NULL, logsumexp)
-REDUCE_PRIM(softmax, mlx_cpu_softmax_, NULL, softmax)
+REDUCE_PRIM(logsumexp, mlx_cpu_logsumexp_, MLX_GPU_KERNEL_(mlx_cuda_logsumexp_), logsumexp)
+REDUCE_PRIM(softmax, mlx_cpu_softmax_, MLX_GPU_KERNEL_(mlx_cuda_softmax_), softmax)
 #undef REDUCE_PRIM
 /* Not differentiable: zero cotangents and tangents, as upstream. */
 static const mlx_prim_ prim_all = {

@@ -38,22 +38,23 @@ RULES(slice_update);
  *   split:                 int64_t axis, start[nout], indices[nout - 1]
  *                          (the indices as given, for the rules) */
 static const mlx_prim_ prim_reshape = {
-    .name = "reshape", .cpu = mlx_cpu_reshape_, .vjp = reshape_vjp, .jvp = reshape_jvp, .vmap = reshape_vmap};
+    .name = "reshape", .cpu = mlx_cpu_reshape_, .gpu = MLX_GPU_KERNEL_(mlx_cuda_reshape_), .vjp = reshape_vjp, .jvp = reshape_jvp, .vmap = reshape_vmap};
 MLX_REGISTER_PRIM(prim_reshape);
 static const mlx_prim_ prim_transpose = {
-    .name = "transpose", .cpu = mlx_cpu_transpose_, .vjp = transpose_vjp, .jvp = transpose_jvp, .vmap = transpose_vmap};
+    .name = "transpose", .cpu = mlx_cpu_transpose_, .gpu = MLX_GPU_KERNEL_(mlx_cpu_transpose_), .vjp = transpose_vjp, .jvp = transpose_jvp, .vmap = transpose_vmap};
 MLX_REGISTER_PRIM(prim_transpose);
 static const mlx_prim_ prim_broadcast = {.name = "broadcast_to",
                                          .cpu = mlx_cpu_broadcast_,
+                                         .gpu = MLX_GPU_KERNEL_(mlx_cpu_broadcast_),
                                          .vjp = broadcast_vjp,
                                          .jvp = broadcast_jvp,
                                          .vmap = broadcast_vmap};
 MLX_REGISTER_PRIM(prim_broadcast);
 static const mlx_prim_ prim_slice = {
-    .name = "slice", .cpu = mlx_cpu_slice_, .vjp = slice_vjp, .jvp = slice_jvp, .vmap = slice_vmap};
+    .name = "slice", .cpu = mlx_cpu_slice_, .gpu = MLX_GPU_KERNEL_(mlx_cpu_slice_), .vjp = slice_vjp, .jvp = slice_jvp, .vmap = slice_vmap};
 MLX_REGISTER_PRIM(prim_slice);
 static const mlx_prim_ prim_split = {
-    .name = "split", .cpu = mlx_cpu_split_, .vjp = split_vjp, .jvp = split_jvp, .vmap = split_vmap};
+    .name = "split", .cpu = mlx_cpu_split_, .gpu = MLX_GPU_KERNEL_(mlx_cpu_split_), .vjp = split_vjp, .jvp = split_jvp, .vmap = split_vmap};
 MLX_REGISTER_PRIM(prim_split);
 static const mlx_prim_ prim_slice_update = {.name = "slice_update",
                                             .cpu = mlx_cpu_slice_update_,

@@ -28,6 +28,7 @@ static int diagonal_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs
 
 static const mlx_prim_ prim_as_strided = {.name = "as_strided",
                                           .cpu = mlx_cpu_as_strided_,
+                                          .gpu = MLX_GPU_KERNEL_(mlx_cpu_as_strided_),
                                           .vjp = as_strided_vjp,
                                           .jvp = as_strided_jvp,
                                           .vmap = as_strided_vmap};
@@ -42,6 +43,7 @@ static const mlx_prim_ prim_view = {.name = "view", .cpu = mlx_cpu_view_, .vmap 
 MLX_REGISTER_PRIM(prim_view);
 static const mlx_prim_ prim_diagonal = {.name = "diagonal",
                                         .cpu = mlx_cpu_diagonal_,
+                                        .gpu = MLX_GPU_KERNEL_(mlx_cpu_diagonal_),
                                         .vjp = diagonal_vjp,
                                         .jvp = diagonal_jvp,
                                         .vmap = diagonal_vmap};
