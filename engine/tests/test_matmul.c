@@ -472,6 +472,38 @@ TEST(matmul_256_vs_naive) {
   mlx_array_free(c);
 }
 
+/* Few rows times a transposed matrix (x Wᵀ): the unpacked kernel of
+ * cpu/matmul_small.c. Rows 2-16 in blocks of 4, 2 and 1, column counts
+ * that leave 1-3 columns after the blocks of 4, k with and without a
+ * tail after the vector steps, A with a row stride above k; against the
+ * naive loop in double. */
+TEST(matmul_few_rows_times_transpose) {
+  int ms[] = {2, 3, 5, 8, 13, 16}, ns[] = {1, 4, 7, 65, 130}, ks[] = {64, 100, 257};
+  for (int mi = 0; mi < 6; mi++)
+    for (int ni = 0; ni < 5; ni++)
+      for (int ki = 0; ki < 3; ki++) {
+        int64_t m = ms[mi], n = ns[ni], k = ks[ki], lda = k + 3;
+        float* av = malloc(sizeof(float) * (size_t)(m * lda));
+        float* wv = malloc(sizeof(float) * (size_t)(n * k));
+        double* want = malloc(sizeof(double) * (size_t)(m * n));
+        fill_rand(av, m * lda, (uint32_t)(100 + m));
+        fill_rand(wv, n * k, (uint32_t)(200 + n * k));
+        naive(want, av, lda, 1, wv, 1, k, m, n, k); /* B[p][j] = W[j][p] */
+        int64_t sab[2] = {m, lda}, sa[2] = {m, k}, ra[2] = {lda, 1}, sw[2] = {n, k}, swt[2] = {k, n}, rwt[2] = {1, k};
+        mlx_array ab = arr_f32(av, sab, 2), wb = arr_f32(wv, sw, 2), c = mlx_array_new();
+        mlx_array a = view_of(ab, sa, ra, 2, 0), wt = view_of(wb, swt, rwt, 2, 0);
+        CHECK_OK(mlx_matmul(&c, a, wt, S));
+        int64_t sc[2] = {m, n};
+        CHECK(shape_is(c, sc, 2));
+        /* k <= 257 products of magnitude < 1 */
+        double e = max_err(c, want, m * n);
+        if (!(e < 1e-4)) printf("  m=%lld n=%lld k=%lld: max error %g\n", (long long)m, (long long)n, (long long)k, e);
+        CHECK(e < 1e-4);
+        free(av), free(wv), free(want);
+        mlx_array_free(a), mlx_array_free(wt), mlx_array_free(ab), mlx_array_free(wb), mlx_array_free(c);
+      }
+}
+
 static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -926,6 +958,7 @@ int main(void) {
   RUN(matmul_empty);
   RUN(matmul_errors);
   RUN(matmul_256_vs_naive);
+  RUN(matmul_few_rows_times_transpose);
   RUN(matmul_speed_1024);
   RUN(addmm_values);
   RUN(inner_outer_kron_tensordot);

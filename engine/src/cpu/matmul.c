@@ -17,6 +17,7 @@
 
 #include "create.h"
 #include "half.h"
+#include "matmul_small.h"
 
 /* OpenBLAS runs a gemm of M*N*K at most 262144 (SMP_THRESHOLD_MIN *
  * GEMM_MULTITHREAD_THRESHOLD) and a gemv of M*N at most 9216 (2304 *
@@ -166,7 +167,7 @@ MM_SWAP_DEF(c64, c, mlx_c64, &c64_one, &c64_zero)
 
 /* One product C (m x n, row-major) = A @ B. Vector increments: the left
  * operand's row when m == 1 and the right one's column when n == 1. */
-#define MM_DEF(NAME, P, ALPHA, BETA, DOT)                                                          \
+#define MM_DEF(NAME, P, ALPHA, BETA, DOT, SMALL_NT)                                                          \
   static void mm_##NAME(const mm_job* j, const char* A, const char* B, char* C) {                 \
     const operand *a = &j->a, *b = &j->b;                                                          \
     int m = (int)j->m, n = (int)j->n, k = (int)j->k, lda = (int)a->ld, ldb = (int)b->ld;           \
@@ -184,6 +185,7 @@ MM_SWAP_DEF(c64, c, mlx_c64, &c64_one, &c64_zero)
         cblas_##P##gemv(CblasRowMajor, CblasNoTrans, n, k, ALPHA, (const void*)B, ldb, (const void*)A, inca, BETA, (void*)C, 1); \
       else                                                                                         \
         cblas_##P##gemv(CblasRowMajor, CblasTrans, k, n, ALPHA, (const void*)B, ldb, (const void*)A, inca, BETA, (void*)C, 1); \
+    } else if (b->trans && !a->trans && SMALL_NT(m, n, k, A, lda, B, ldb, C)) {                       \
     } else if (b->trans && !a->trans && m <= MM_SWAP_MAX_M && n >= 4 * m &&                        \
                mm_swapped_##NAME(m, n, k, A, lda, B, ldb, C)) {                                    \
     } else {                                                                                       \
@@ -196,9 +198,14 @@ MM_SWAP_DEF(c64, c, mlx_c64, &c64_one, &c64_zero)
 #define DOT_D(k, A, ia, B, ib, C) (*(double*)(C) = cblas_ddot(k, (const double*)(A), ia, (const double*)(B), ib))
 #define DOT_C(k, A, ia, B, ib, C) cblas_cdotu_sub(k, A, ia, B, ib, C)
 
-MM_DEF(f32, s, 1.0f, 0.0f, DOT_S)
-MM_DEF(f64, d, 1.0, 0.0, DOT_D)
-MM_DEF(c64, c, &c64_one, &c64_zero, DOT_C)
+/* The unpacked few-row kernel, float32 only. */
+#define SMALL_NT_S(m, n, k, A, lda, B, ldb, C) \
+  mlx_cpu_sgemm_small_nt_(m, n, k, (const float*)(A), lda, (const float*)(B), ldb, (float*)(C), n)
+#define SMALL_NT_NONE(m, n, k, A, lda, B, ldb, C) 0
+
+MM_DEF(f32, s, 1.0f, 0.0f, DOT_S, SMALL_NT_S)
+MM_DEF(f64, d, 1.0, 0.0, DOT_D, SMALL_NT_NONE)
+MM_DEF(c64, c, &c64_one, &c64_zero, DOT_C, SMALL_NT_NONE)
 
 /* Products [b, e) of the batch; operand offsets from the broadcast
  * strides. */
