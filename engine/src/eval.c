@@ -115,6 +115,8 @@ static int run_op(mlx_op_* op) {
   if (rc == MLX_OK && !k)
     rc = mlx_error_(MLX_ERROR_UNSUPPORTED, "[%s] not implemented on %s", op->prim->name,
                     op->stream.device.type == MLX_GPU ? "gpu" : "cpu");
+  else if (rc == MLX_OK && mlx_profile_on_())
+    rc = mlx_profile_run_(op->prim, k, outs, nout, op->inputs, op->ninputs, op->params);
   else if (rc == MLX_OK)
     rc = k(outs, nout, op->inputs, op->ninputs, op->params);
   if (rc) {

@@ -309,6 +309,12 @@ void mlx_random_set_key_hook_(mlx_random_key_hook_ hook, void* ctx, mlx_random_k
 typedef void (*mlx_range_fn_)(void* ctx, int64_t begin, int64_t end);
 /* Runs fn over [0, n) split in chunks of at least grain on the pool (the
  * calling thread takes part). Small n runs inline. */
+/* MLX_PROFILE (profile.c): whether it is on, and a kernel run timed into
+ * the per-primitive table printed at exit. */
+int mlx_profile_on_(void);
+int mlx_profile_run_(const mlx_prim_* prim, mlx_kernel_fn_ k, mlx_node_** outs, int nout, mlx_node_** ins, int nin,
+                     const void* params);
+
 void mlx_parallel_for_(int64_t n, int64_t grain, mlx_range_fn_ fn, void* ctx);
 
 /* ---- devices ----------------------------------------------------------- */

@@ -504,6 +504,60 @@ TEST(matmul_few_rows_times_transpose) {
       }
 }
 
+/* Batches of small float32 products run one product per thread through
+ * the packed kernel of cpu/matmul_small.c: row counts leaving 1-3 rows
+ * after the blocks of 4, column counts filling 1-5 panels partly, both
+ * operands plain or as transposed views; against the naive loop. */
+TEST(matmul_batched_small_products) {
+  int ms[] = {1, 5, 16, 67}, ns[] = {1, 17, 70}, ks[] = {1, 7, 32};
+  enum { BATCH = 5 };
+  for (int mi = 0; mi < 4; mi++)
+    for (int ni = 0; ni < 3; ni++)
+      for (int ki = 0; ki < 3; ki++)
+        for (int layout = 0; layout < 4; layout++) {
+          int64_t m = ms[mi], n = ns[ni], k = ks[ki];
+          int ta = layout & 1, tb = layout >> 1;
+          float* av = malloc(sizeof(float) * (size_t)(BATCH * m * k));
+          float* bv = malloc(sizeof(float) * (size_t)(BATCH * k * n));
+          double* want = malloc(sizeof(double) * (size_t)(BATCH * m * n));
+          fill_rand(av, BATCH * m * k, (uint32_t)(7 + m * k));
+          fill_rand(bv, BATCH * k * n, (uint32_t)(9 + k * n));
+          /* Stored transposed where asked: A as [batch, k, m], B as [batch, n, k]. */
+          for (int t = 0; t < BATCH; t++)
+            naive(want + t * m * n, av + t * m * k, ta ? 1 : k, ta ? m : 1, bv + t * k * n, tb ? 1 : n, tb ? k : 1, m, n, k);
+          int64_t sa_store[3] = {BATCH, ta ? k : m, ta ? m : k}, sb_store[3] = {BATCH, tb ? n : k, tb ? k : n};
+          int64_t sa[3] = {BATCH, m, k}, sb[3] = {BATCH, k, n};
+          int64_t ra[3] = {m * k, ta ? 1 : k, ta ? m : 1}, rb[3] = {k * n, tb ? 1 : n, tb ? k : 1};
+          mlx_array ab = arr_f32(av, sa_store, 3), bb = arr_f32(bv, sb_store, 3), c = mlx_array_new();
+          mlx_array a = view_of(ab, sa, ra, 3, 0), b = view_of(bb, sb, rb, 3, 0);
+          CHECK_OK(mlx_matmul(&c, a, b, S));
+          int64_t sc[3] = {BATCH, m, n};
+          CHECK(shape_is(c, sc, 3));
+          double e = max_err(c, want, BATCH * m * n);
+          if (!(e < 1e-5))
+            printf("  m=%lld n=%lld k=%lld layout %d: max error %g\n", (long long)m, (long long)n, (long long)k, layout, e);
+          CHECK(e < 1e-5);
+          free(av), free(bv), free(want);
+          mlx_array_free(a), mlx_array_free(b), mlx_array_free(ab), mlx_array_free(bb), mlx_array_free(c);
+        }
+  /* Attention-sized heads (64 x [128, 32] @ [32, 128]), split into row
+   * blocks when there are fewer products than threads. */
+  for (int batch = 1; batch <= 64; batch += 63) {
+    int64_t m = 128, n = 128, k = 32;
+    float* qv = malloc(sizeof(float) * (size_t)(batch * m * k));
+    double* want = malloc(sizeof(double) * (size_t)(batch * m * n));
+    fill_rand(qv, batch * m * k, 77);
+    for (int t = 0; t < batch; t++) naive(want + t * m * n, qv + t * m * k, k, 1, qv + t * m * k, 1, k, m, n, k);
+    int64_t sq[3] = {batch, m, k}, st[3] = {batch, k, m}, rt[3] = {m * k, 1, k};
+    mlx_array q = arr_f32(qv, sq, 3), c = mlx_array_new();
+    mlx_array qt = view_of(q, st, rt, 3, 0);
+    CHECK_OK(mlx_matmul(&c, q, qt, S));
+    CHECK(max_err(c, want, batch * m * n) < 1e-4);
+    free(qv), free(want);
+    mlx_array_free(q), mlx_array_free(qt), mlx_array_free(c);
+  }
+}
+
 static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -959,6 +1013,7 @@ int main(void) {
   RUN(matmul_errors);
   RUN(matmul_256_vs_naive);
   RUN(matmul_few_rows_times_transpose);
+  RUN(matmul_batched_small_products);
   RUN(matmul_speed_1024);
   RUN(addmm_values);
   RUN(inner_outer_kron_tensordot);
