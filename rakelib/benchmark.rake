@@ -123,6 +123,7 @@ module BenchmarkTasks
                "#{ratio(r['python_compiled_ms'], r['ruby_compiled_ms'])} | #{ms(r['torch_compiled_ms'])} | " \
                "#{ratio(r['torch_compiled_ms'], r['ruby_compiled_ms'])} |"
     end
+    lines.concat(alt_table(rows))
     rows.select { |r| r["ruby_loss"] }.each do |r|
       lines << ""
       lines << "#{r['model']} final loss: ruby #{format('%.4f', r['ruby_loss'])}, " \
@@ -132,6 +133,22 @@ module BenchmarkTasks
       [["python", r["python_error"]], ["torch", r["torch_error"]]].filter_map { |w, e| "#{r['model']} #{w}: #{e}" if e }
     end
     lines.push("", "Errors: #{errors.join('; ')}") unless errors.empty?
+    lines
+  end
+
+  # Python MLX with PYTHON_MLX_BLAS_ALT preloaded, when it was run.
+  def alt_table(rows)
+    return [] if rows.none? { |r| r["python_alt_ms"] }
+
+    lib = File.basename(ENV.fetch("PYTHON_MLX_BLAS_ALT", "the other BLAS"))
+    lines = ["", "Python MLX with #{lib} preloaded in place of the wheel's reference BLAS (same run):", "",
+             "| model | ruby ms | python mlx ms | python/ruby | ruby compiled ms | python compiled ms | python/ruby compiled |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    rows.each do |r|
+      lines << "| #{r['model']} | #{ms(r['ruby_ms'])} | #{ms(r['python_alt_ms'])} | #{ratio(r['python_alt_ms'], r['ruby_ms'])} | " \
+               "#{ms(r['ruby_compiled_ms'])} | #{ms(r['python_alt_compiled_ms'])} | " \
+               "#{ratio(r['python_alt_compiled_ms'], r['ruby_compiled_ms'])} |"
+    end
     lines
   end
 
@@ -183,6 +200,10 @@ namespace :benchmark do
 
   desc "Regenerate the model sections of bench/RESULTS.md (configurations A and B; RESULTS_FILE=path)"
   task :results do
+    # Python MLX a second time on the system OpenBLAS (PYTHON_MLX_BLAS_ALT=""
+    # skips it): the wheel's reference BLAS alone flatters us.
+    openblas = "/usr/lib/x86_64-linux-gnu/libopenblas.so.0"
+    ENV["PYTHON_MLX_BLAS_ALT"] = openblas if !ENV.key?("PYTHON_MLX_BLAS_ALT") && File.exist?(openblas)
     path = ENV.fetch("RESULTS_FILE", File.join(BenchmarkTasks::ROOT_DIR, "bench", "RESULTS.md"))
     results = Dir.mktmpdir("mlx-bench") do |dir|
       BenchmarkTasks::CONFIGS.keys.to_h do |name|

@@ -146,6 +146,12 @@ module MLXBench
     python = variants.to_h do |c|
       [c, peer(File.join(dir, "#{name}_mlx.py"), blas_env.merge("COMPILE" => c ? "1" : "0"))]
     end
+    alt = ENV.fetch("PYTHON_MLX_BLAS_ALT", "")
+    python_alt = unless alt.empty?
+                   variants.to_h do |c|
+                     [c, peer(File.join(dir, "#{name}_mlx.py"), "LD_PRELOAD" => alt, "COMPILE" => c ? "1" : "0")]
+                   end
+                 end
     torch_runs = {}
     if torch
       torch_runs[false] = peer(File.join(dir, "#{name}_torch.py"), "COMPILE" => "0")
@@ -155,11 +161,11 @@ module MLXBench
                          end
     end
 
-    report(name, description, device, device_note, ruby, python, torch, torch_runs)
-    record(name, device, ruby, python, torch_runs)
+    report(name, description, device, device_note, ruby, python, torch, torch_runs, python_alt)
+    record(name, device, ruby, python, torch_runs, python_alt)
   end
 
-  def report(name, description, device, device_note, ruby, python, torch, torch_runs)
+  def report(name, description, device, device_note, ruby, python, torch, torch_runs, python_alt)
     e = env
     puts "== #{name}: #{description}"
     puts "configuration: #{DEFAULTS.keys.map { |k| "#{k}=#{e[k]}" }.join(' ')}"
@@ -168,6 +174,7 @@ module MLXBench
     blas = ENV.fetch("PYTHON_MLX_BLAS", "")
     puts "python mlx BLAS: #{blas.empty? ? "the wheel's own" : "LD_PRELOAD=#{blas}"}"
     side(ruby[false], python[false], torch ? torch_runs[false] : nil, torch, "")
+    alt_side(ruby[false], python_alt&.fetch(false), "")
     shapes = [["ruby", ruby[false]], ["python", python[false]], ["torch", torch_runs[false]]].filter_map do |who, r|
       "#{who} #{r['output_shape'].inspect}" if r && r.key?("output_shape")
     end
@@ -178,6 +185,7 @@ module MLXBench
 
     puts "compiled (MX.compile / mx.compile#{torch ? ' / torch.compile' : ''}):"
     side(ruby[true], python[true], torch ? torch_runs[true] : nil, torch, "  ", "_compiled")
+    alt_side(ruby[true], python_alt&.fetch(true), "  ", "_compiled")
     losses(ruby[true], python[true], torch_runs[true], "  ")
   end
 
@@ -208,7 +216,21 @@ module MLXBench
     end
   end
 
-  def record(name, device, ruby, python, torch_runs)
+  # Python MLX again with PYTHON_MLX_BLAS_ALT preloaded (the wheel's own
+  # BLAS is the reference Netlib one; see bench/README.md).
+  def alt_side(ruby, alt, indent, suffix = "")
+    return unless alt
+
+    lib = File.basename(ENV.fetch("PYTHON_MLX_BLAS_ALT"))
+    if alt["error"]
+      puts "#{indent}python_#{lib}#{suffix}_avg_ms: n/a (#{alt['error']})"
+    else
+      puts "#{indent}python_#{lib}#{suffix}_avg_ms: #{ms(alt['average_ms'])}"
+      puts "#{indent}python_#{lib}/ruby: #{ratio(alt['average_ms'], ruby['average_ms'])}"
+    end
+  end
+
+  def record(name, device, ruby, python, torch_runs, python_alt)
     path = ENV["BENCH_JSON"]
     return if path.nil? || path.empty?
 
@@ -218,6 +240,7 @@ module MLXBench
       "ruby_ms" => pick.(ruby[false]), "python_ms" => pick.(python[false]), "torch_ms" => pick.(torch_runs[false]),
       "ruby_compiled_ms" => pick.(ruby[true]), "python_compiled_ms" => pick.(python[true]),
       "torch_compiled_ms" => pick.(torch_runs[true]),
+      "python_alt_ms" => pick.(python_alt&.fetch(false)), "python_alt_compiled_ms" => pick.(python_alt&.fetch(true, nil)),
       "python_error" => python[false]["error"], "torch_error" => torch_runs[false]&.fetch("error", nil),
       "ruby_loss" => ruby[false]["loss"], "python_loss" => python[false]["loss"]
     }
