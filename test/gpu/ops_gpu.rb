@@ -132,7 +132,7 @@ class GPUOpsTest < Minitest::Test
     cv = flat(cpu)
     tol = TOL[dname(cpu).to_sym]
     # float64 ops that both sides compute in float32 (as upstream does)
-    tol = TOL[:float32] if dname(cpu) == "float64" && label.start_with?(*%w[exp: sin: cos: erf: erfinv: sigmoid:])
+    tol = TOL[:float32] if dname(cpu) == "float64" && label.start_with?(*%w[exp: sin: cos: erf: erfinv: sigmoid: rope])
     diff = 0
     cv.zip(gv).each_with_index do |(c, g), i|
       next if same?(c, g)
@@ -339,7 +339,7 @@ class GPUOpsTest < Minitest::Test
   def test_unimplemented_prim_fails_on_gpu
     skip "the CPU stands in for the GPU" if GPU == :cpu
     x = arr(:float32, [4, 4])
-    err = assert_raises(MLX::Error) { MX.argmax(x, stream: GPU).to_a }
+    err = assert_raises(MLX::Error) { MX.sort(x, stream: GPU).to_a }
     assert_includes err.message, "not implemented on gpu"
   end
 
@@ -461,5 +461,184 @@ class GPUOpsTest < Minitest::Test
     end
     i = arr(:int32, [5, 9])
     check("softmax:int32") { |d| MX.softmax(i, axis: -1, stream: d) }
+  end
+
+  # ---- phase 2b ----------------------------------------------------------
+
+  # Copies into sub-regions: concatenate (plain, transposed and empty
+  # inputs), pad in every mode (uneven and zero widths), slice_update with
+  # positive and negative steps; every dtype, bit-identical to the CPU.
+  def test_concatenate_pad_slice_update
+    DTYPES.each do |dt|
+      a = arr(dt, [3, 4, 5])
+      b = MX.transpose(arr(dt, [5, 2, 3]), [2, 1, 0], stream: :cpu)
+      e = arr(dt, [3, 0, 5])
+      MX.eval(a, b, e)
+      check("concatenate:#{dt}", exact: true) { |d| MX.concatenate([a, b, e, a], axis: 1, stream: d) }
+      check("concatenate0:#{dt}", exact: true) { |d| MX.concatenate([a, a], axis: 0, stream: d) }
+      check("concatenate2:#{dt}", exact: true) { |d| MX.concatenate([a, MX.exp(a, stream: :cpu)], axis: 2, stream: d) } unless dt == :bool
+      %w[constant edge reflect symmetric].each do |mode|
+        [[[1, 2], [0, 0], [3, 1]], [[2, 2], [1, 3], [0, 4]]].each do |w|
+          check("pad_#{mode}:#{dt}", exact: true) { |d| MX.pad(a, w, mode: mode, constant_values: 1, stream: d) }
+          check("pad_#{mode}_t:#{dt}", exact: true) { |d| MX.pad(b, w, mode: mode, stream: d) }
+        end
+      end
+      u = arr(dt, [2, 2, 5])
+      MX.eval(u)
+      check("slice_update:#{dt}", exact: true) { |d| MX.slice_update(a, u, [1, 0, 0], [3, 4, 5], [1, 2, 1], stream: d) }
+      check("slice_update_neg:#{dt}", exact: true) { |d| MX.slice_update(a, u, [2, 3, 0], [0, 0, 5], [-1, -2, 1], stream: d) }
+      check("slice_update_t:#{dt}", exact: true) { |d| MX.slice_update(b, MX.transpose(u, [1, 0, 2], stream: :cpu), [0, 0, 0], [2, 2, 5], nil, stream: d) }
+    end
+  end
+
+  # argmax/argmin along each axis and over the flattened array, plain and
+  # transposed inputs, a long reduction (the block-per-output kernel), NaN
+  # and ties (the first index wins).
+  def test_argmax_argmin
+    DTYPES.each do |dt|
+      x = arr(dt, [6, 7, 5])
+      xt = MX.transpose(x, [2, 0, 1], stream: :cpu)
+      long = arr(dt, [3, 1000])
+      MX.eval(x, xt, long)
+      %i[argmax argmin].each do |op|
+        [x, xt].each do |src|
+          [nil, 0, 1, 2, -1].each do |ax|
+            check("#{op}:#{dt}", exact: true) { |d| MX.public_send(op, src, axis: ax, stream: d) }
+          end
+          check("#{op}_keepdims:#{dt}", exact: true) { |d| MX.public_send(op, src, axis: 1, keepdims: true, stream: d) }
+        end
+        check("#{op}_long:#{dt}", exact: true) { |d| MX.public_send(op, long, axis: 1, stream: d) }
+        check("#{op}_long0:#{dt}", exact: true) { |d| MX.public_send(op, long, stream: d) }
+        next if dt == :complex64
+
+        ties = MX.array([1, 3, 3, 0, 0, 3], dt_obj(dt))
+        check("#{op}_ties:#{dt}", exact: true) { |d| MX.public_send(op, ties, stream: d) }
+      end
+    end
+  end
+
+  # fast rms_norm / layer_norm over the last axis: with and without weight
+  # and bias, a transposed (not dense) input, a long row (1024 threads).
+  def test_norms
+    FLOATS.each do |dt|
+      o = dt_obj(dt)
+      x = arr(dt, [4, 6, 48], domain: (-3.0..3.0))
+      xt = MX.transpose(arr(dt, [48, 4, 6], domain: (-3.0..3.0)), [1, 2, 0], stream: :cpu)
+      long = arr(dt, [3, 3000], domain: (-3.0..3.0))
+      w = arr(dt, [48], domain: (-2.0..2.0))
+      b = arr(dt, [48], domain: (-2.0..2.0))
+      wl = arr(dt, [3000], domain: (-2.0..2.0))
+      MX.eval(x, xt, long, w, b, wl)
+      [x, xt].each do |src|
+        check("rms_norm:#{dt}") { |d| MX.rms_norm(src, w, 1e-5, stream: d) }
+        check("rms_norm_now:#{dt}") { |d| MX.rms_norm(src, nil, 1e-3, stream: d) }
+        check("layer_norm:#{dt}") { |d| MX.layer_norm(src, w, b, 1e-5, stream: d) }
+        check("layer_norm_nob:#{dt}") { |d| MX.layer_norm(src, w, nil, 1e-5, stream: d) }
+        check("layer_norm_none:#{dt}") { |d| MX.layer_norm(src, nil, nil, 1e-5, stream: d) }
+      end
+      check("rms_norm_long:#{dt}") { |d| MX.rms_norm(long, wl, 1e-5, stream: d) }
+      check("layer_norm_long:#{dt}") { |d| MX.layer_norm(long, wl, nil, 1e-5, stream: d) }
+      check("layer_norm_cast:#{dt}") { |d| MX.layer_norm(x, MX.ones([48], o), nil, 1e-5, stream: d) }
+    end
+  end
+
+  # fast rope: traditional or not, partial dims (the rest copied), offsets
+  # as a scalar and per batch, custom freqs, the inverse (vjp) rotation.
+  def test_rope
+    FLOATS.each do |dt|
+      x = arr(dt, [2, 3, 5, 16], domain: (-2.0..2.0))
+      xt = MX.transpose(arr(dt, [2, 5, 3, 16], domain: (-2.0..2.0)), [0, 2, 1, 3], stream: :cpu)
+      MX.eval(x, xt)
+      [x, xt].each do |src|
+        [true, false].each do |trad|
+          check("rope:#{dt}") { |d| MX.rope(src, 16, traditional: trad, base: 10_000.0, scale: 1.0, offset: 3, stream: d) }
+          check("rope_partial:#{dt}") { |d| MX.rope(src, 8, traditional: trad, base: 500.0, scale: 0.5, offset: 0, stream: d) }
+        end
+      end
+      offs = MX.array([2, 7], MX.int32)
+      freqs = MX.array([1.0, 2.0, 4.0, 8.0], MX.float32)
+      MX.eval(offs, freqs)
+      check("rope_offsets:#{dt}") { |d| MX.rope(x, 16, traditional: false, base: 10_000.0, scale: 1.0, offset: offs, stream: d) }
+      check("rope_freqs:#{dt}") { |d| MX.rope(x, 8, traditional: true, base: nil, scale: 1.0, offset: 1, freqs: freqs, stream: d) }
+      check("rope_vjp:#{dt}") do |d|
+        f = ->(a) { MX.sum(MX.multiply(MX.rope(a, 16, traditional: false, base: 10_000.0, scale: 1.0, offset: 2, stream: d), x, stream: d), stream: d) }
+        MX.grad(f).call(x)
+      end
+    end
+  end
+
+  # threefry on the GPU: the same bits as the CPU for every width and an
+  # odd number of bytes (the cut last word), split keys, and the
+  # distributions built from them (elementwise ops on the bits).
+  def test_random
+    key = MX.key(42)
+    MX.eval(key)
+    { 1 => [[1], [7], [3, 5], [1001]], 2 => [[3], [1, 9], [4097]], 4 => [[1], [2], [5], [3, 333]] }.each do |width, shapes|
+      shapes.each do |shape|
+        check("random_bits:w#{width}", exact: true) { |d| MLX::Native.random_bits(shape, width, key, d) }
+      end
+    end
+    check("random_split:uint32", exact: true) { |d| MX.stack(MX.random_split(key, stream: d), stream: :cpu) }
+    check("random_split3:uint32", exact: true) { |d| MX.random_split(key, 3, stream: d) }
+    check("random_uniform:float32", exact: true) { |d| MX.uniform([100], -2.0, 3.0, MX.float32, key: key, stream: d) }
+    # normal goes through erfinv, whose logf is CUDA's on the GPU (last bit).
+    check("random_normal:float32") { |d| MX.normal([101], 0.0, 1.0, MX.float32, key: key, stream: d) }
+    check("random_randint:int32", exact: true) { |d| MX.randint(-5, 17, [64], MX.int32, key: key, stream: d) }
+    check("random_bernoulli:bool", exact: true) { |d| MX.bernoulli(0.3, [50], key: key, stream: d) }
+  end
+
+  # gather (take, fancy indexing, multi-axis gathers with slices),
+  # take_along_axis, scatter / scatter_add and put_along_axis, with
+  # negative and out-of-range indices (clamped by gathers, dropped by
+  # scatters), index dtypes other than int32, broadcast index views, and
+  # the Embedding-style gradient (scatter_add with repeated indices).
+  def test_gather_scatter
+    DTYPES.each do |dt|
+      a = arr(dt, [6, 5, 4])
+      at = MX.transpose(arr(dt, [4, 6, 5]), [1, 2, 0], stream: :cpu)
+      MX.eval(a, at)
+      i32 = MX.array([0, 5, -1, 2, 9, -8], MX.int32)
+      i8 = MX.array([[1, -2], [3, 0]], MX.int8)
+      MX.eval(i32, i8)
+      [a, at].each do |src|
+        check("take:#{dt}", exact: true) { |d| MX.take(src, i32, axis: 0, stream: d) }
+        check("take1:#{dt}", exact: true) { |d| MX.take(src, i8, axis: 1, stream: d) }
+        check("take_flat:#{dt}", exact: true) { |d| MX.take(src, i32, stream: d) }
+        check("gather2:#{dt}", exact: true) { |d| MX.gather(src, [i8, MX.transpose(i8, stream: :cpu)], [0, 2], [1, 3, 1], stream: d) }
+        ia = MX.broadcast_to(MX.array([[[1]], [[3]], [[-1]]], MX.int32), [3, 5, 4], stream: :cpu)
+        check("take_along_axis:#{dt}", exact: true) { |d| MX.take_along_axis(src, ia, axis: 0, stream: d) }
+        ib = MX.array([[[0, 3, -1, 2]] * 5] * 6, MX.uint8)
+        check("take_along_axis2:#{dt}", exact: true) { |d| MX.take_along_axis(src, MX.minimum(ib, 3, stream: :cpu), axis: 2, stream: d) }
+      end
+      upd = arr(dt, [3, 1, 5, 4])
+      MX.eval(upd)
+      rows = MX.array([4, 0, -1], MX.int32)
+      check("scatter:#{dt}", exact: true) { |d| MX.scatter(a, [rows], upd, [0], stream: d) }
+      check("scatter_oob:#{dt}", exact: true) { |d| MX.scatter(a, [MX.array([7, 1, -9], MX.int64)], upd, [0], stream: d) }
+      vals = arr(dt, [6, 2, 4])
+      MX.eval(vals)
+      # No two (index, column) pairs meet: with duplicates the GPU keeps any one write.
+      check("put_along_axis:#{dt}", exact: true) { |d| MX.put_along_axis(a, MX.array([[[0, 1, 2, 3], [4, 3, 1, -1]]] * 6, MX.int32), vals, axis: 1, stream: d) }
+      next unless %i[float32 float64 int32 uint32 int64 uint64].include?(dt)
+
+      exact = !%i[float32 float64].include?(dt)
+      dup = MX.array([1, 1, 3, 1, -5], MX.int32)
+      u5 = arr(dt, [5, 1, 5, 4], domain: (-1.0..1.0))
+      MX.eval(u5)
+      check("scatter_add:#{dt}", exact: exact) { |d| MX.scatter_add(a, [dup], u5, [0], stream: d) }
+    end
+    # The gradient of an embedding lookup and of take_along_axis on the GPU.
+    w = arr(:float32, [10, 8], domain: (-1.0..1.0))
+    ids = MX.array([[1, 3, 3], [0, 9, 1]], MX.int32)
+    MX.eval(w, ids)
+    r = check("embedding_grad:float32") do |d|
+      MX.grad(->(m) { MX.sum(MX.square(MX.take(m, ids, axis: 0, stream: d), stream: d), stream: d) }).call(w)
+    end
+    refute_equal :cpu_error, r
+    cols = MX.array([[1], [0], [7], [2], [2], [7], [0], [1], [3], [4]], MX.int32)
+    r = check("take_along_axis_grad:float32") do |d|
+      MX.grad(->(m) { MX.sum(MX.square(MX.take_along_axis(m, cols, axis: 1, stream: d), stream: d), stream: d) }).call(w)
+    end
+    refute_equal :cpu_error, r
   end
 end

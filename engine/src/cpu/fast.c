@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "elementwise.h"
 #include "fast.h"
 #include "half.h"
 
@@ -199,9 +200,11 @@ typedef struct {
 } rope_job;
 
 /* Items are (b, t) positions: the angles are computed once and applied to
- * every head. Angles in float32 and cos/sin rounded to the dtype, then
- * each product rounded, as upstream's composition does. */
-#define ROPE_ITEMS(NAME, TY, ACC, LD, ST)                                               \
+ * every head. Angles in float32; cos/sin by the formulas of upstream's
+ * float32 cos and sin ops (elementwise.h, as the GPU kernel), libm's
+ * cosf/sinf for float64 (which match upstream's float64 results), rounded
+ * to the dtype; then each product rounded, as upstream's composition. */
+#define ROPE_ITEMS(NAME, TY, ACC, LD, ST, COS, SIN)                                             \
   static void NAME(void* ctx, int64_t i0, int64_t i1) {                                \
     rope_job* j = ctx;                                                           \
     const int half = j->dims / 2;                                                      \
@@ -218,8 +221,8 @@ typedef struct {
       float pos = ((float)t + off) * j->scale;                                         \
       for (int i = 0; i < half; i++) {                                                 \
         float th = pos * j->inv_freq[i];                                               \
-        cs[i] = RND(LD, ST, cosf(th));                                                 \
-        sn[i] = RND(LD, ST, sinf(th));                                                 \
+        cs[i] = RND(LD, ST, COS(th));                                                  \
+        sn[i] = RND(LD, ST, SIN(th));                                                  \
       }                                                                                \
       const int64_t s1 = j->traditional ? 2 : 1, s2 = j->traditional ? 1 : half;      \
       for (int64_t h = 0; h < j->nheads; h++) {                                        \
@@ -247,10 +250,10 @@ typedef struct {
     free(cs);                                                                          \
   }
 
-ROPE_ITEMS(rope_f32, float, float, LD_F32, ST_F32)
-ROPE_ITEMS(rope_f64, double, double, LD_F64, ST_F64)
-ROPE_ITEMS(rope_f16, mlx_f16, float, LD_F16, ST_F16)
-ROPE_ITEMS(rope_bf16, mlx_bf16, float, LD_BF16, ST_BF16)
+ROPE_ITEMS(rope_f32, float, float, LD_F32, ST_F32, mlx_cos_f32_, mlx_sin_f32_)
+ROPE_ITEMS(rope_f64, double, double, LD_F64, ST_F64, cosf, sinf)
+ROPE_ITEMS(rope_f16, mlx_f16, float, LD_F16, ST_F16, mlx_cos_f32_, mlx_sin_f32_)
+ROPE_ITEMS(rope_bf16, mlx_bf16, float, LD_BF16, ST_BF16, mlx_cos_f32_, mlx_sin_f32_)
 
 int mlx_cpu_fast_rope_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {
   (void)nout;

@@ -377,9 +377,9 @@ int mlx_cpu_concatenate_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, c
   return MLX_OK;
 }
 
-/* Source index along a padded axis of size n for output position p
- * (p - low may be negative or >= n). n > 0. */
-static int64_t pad_source(int mode, int64_t p, int64_t low, int64_t n) {
+/* Declared in shape.h. Reflect: ...2 1 | 0 1 2 | 1 0... (period 2(n-1));
+ * symmetric: ...1 0 | 0 1 2 | 2 1... (period 2n). */
+int64_t mlx_pad_source_(int mode, int64_t p, int64_t low, int64_t n) {
   int64_t j = p - low, period, r;
   switch (mode) {
     case MLX_PAD_EDGE_:
@@ -396,50 +396,43 @@ static int64_t pad_source(int mode, int64_t p, int64_t low, int64_t n) {
   }
 }
 
-/* Fills out positions [p0, p1) of axis k from the input rows of the same
- * output (already written), in runs where the source index moves by a
- * constant -1, 0 or +1, each run one strided copy. box/box_off describe
- * the extent of the other dims. */
-static void pad_fill_axis(mlx_node_* out, int mode, int k, int64_t low, int64_t n, int64_t p0, int64_t p1,
-                          int64_t* box, const int64_t* box_off, int64_t* sstr) {
+/* Fills output positions [p0, p1) of axis k from rows of the output
+ * already written, in runs where the source index moves by a constant
+ * -1, 0 or +1, each run one copy. box/box_off describe the extent of the
+ * other dims. */
+static int pad_fill_axis(const mlx_node_* out, int mode, int k, int64_t low, int64_t n, int64_t p0, int64_t p1,
+                         int64_t* box, const int64_t* box_off, int64_t* sstr, mlx_pad_move_fn_ move, void* ctx) {
   int nd = out->ndim;
-  size_t item = mlx_dtype_size(out->dtype);
-  char* base = out->buf->data;
   int64_t corner = 0;
   for (int d = 0; d < nd; d++)
     if (d != k) corner += box_off[d] * out->strides[d];
   for (int64_t p = p0; p < p1;) {
-    int64_t s0 = pad_source(mode, p, low, n), slope = 0, len = 1;
-    if (p + 1 < p1) slope = pad_source(mode, p + 1, low, n) - s0;
-    while (p + len < p1 && pad_source(mode, p + len, low, n) == s0 + len * slope) len++;
+    int64_t s0 = mlx_pad_source_(mode, p, low, n), slope = 0, len = 1;
+    if (p + 1 < p1) slope = mlx_pad_source_(mode, p + 1, low, n) - s0;
+    while (p + len < p1 && mlx_pad_source_(mode, p + len, low, n) == s0 + len * slope) len++;
     box[k] = len;
     for (int d = 0; d < nd; d++) sstr[d] = out->strides[d];
     sstr[k] = slope * out->strides[k];
-    mlx_copy_strided_(base + (corner + p * out->strides[k]) * (int64_t)item, out->strides,
-                      base + (corner + (low + s0) * out->strides[k]) * (int64_t)item, sstr, box, nd, item);
+    MLX_TRY(move(ctx, corner + p * out->strides[k], MLX_PAD_FROM_OUTPUT_, corner + (low + s0) * out->strides[k], sstr,
+                 box));
     p += len;
   }
+  return MLX_OK;
 }
 
-/* Constant mode writes each border slab once from the (stride 0) pad
- * value, then the interior. The other modes write the interior, then for
- * each axis k in order fill its pads from rows of the output: over dims
- * before k the full (already padded) extent, over dims after k only the
- * interior, so every source row is written before it is read. */
-int mlx_cpu_pad_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {
-  mlx_node_* out = outs[0];
-  mlx_node_* in = ins[0];
-  const mlx_pad_params_* pp = params;
+/* Declared in shape.h. Constant mode writes each border slab once from
+ * the pad value, then the interior. The other modes write the interior,
+ * then for each axis k in order fill its pads from rows of the output:
+ * over dims before k the full (already padded) extent, over dims after k
+ * only the interior, so every source row is written before it is read. */
+int mlx_pad_plan_(const mlx_node_* out, const mlx_node_* in, const mlx_pad_params_* pp, mlx_pad_move_fn_ move,
+                  void* ctx) {
   int nd = out->ndim;
-  MLX_TRY(mlx_node_alloc_(out));
   if (out->size == 0) return MLX_OK;
-  size_t item = mlx_dtype_size(out->dtype);
-  char* base = out->buf->data;
   int64_t box[nd > 0 ? nd : 1], box_off[nd > 0 ? nd : 1], sstr[nd > 0 ? nd : 1];
   int64_t interior = 0;
   for (int d = 0; d < nd; d++) interior += pp->low[d] * out->strides[d];
   if (pp->mode == MLX_PAD_CONSTANT_) {
-    const char* val = MLX_DATA(ins[1], char);
     for (int d = 0; d < nd; d++) sstr[d] = 0;
     for (int k = 0; k < nd; k++) {
       int64_t lo = pp->low[k], hi = out->shape[k] - in->shape[k] - lo;
@@ -451,17 +444,13 @@ int mlx_cpu_pad_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const voi
         if (d != k) corner += box_off[d] * out->strides[d];
       }
       box[k] = lo;
-      if (lo) mlx_copy_strided_(base + corner * (int64_t)item, out->strides, val, sstr, box, nd, item);
+      if (lo) MLX_TRY(move(ctx, corner, MLX_PAD_FROM_VALUE_, 0, sstr, box));
       box[k] = hi;
-      if (hi)
-        mlx_copy_strided_(base + (corner + (lo + in->shape[k]) * out->strides[k]) * (int64_t)item, out->strides, val,
-                          sstr, box, nd, item);
+      if (hi) MLX_TRY(move(ctx, corner + (lo + in->shape[k]) * out->strides[k], MLX_PAD_FROM_VALUE_, 0, sstr, box));
     }
-    mlx_copy_strided_(base + interior * (int64_t)item, out->strides, MLX_DATA(in, char), in->strides, in->shape, nd,
-                      item);
-    return MLX_OK;
+    return in->size ? move(ctx, interior, MLX_PAD_FROM_INPUT_, 0, in->strides, in->shape) : MLX_OK;
   }
-  mlx_copy_strided_(base + interior * (int64_t)item, out->strides, MLX_DATA(in, char), in->strides, in->shape, nd, item);
+  MLX_TRY(move(ctx, interior, MLX_PAD_FROM_INPUT_, 0, in->strides, in->shape));
   for (int k = 0; k < nd; k++) {
     int64_t lo = pp->low[k], n = in->shape[k], hi = out->shape[k] - n - lo;
     if (lo == 0 && hi == 0) continue;
@@ -469,10 +458,36 @@ int mlx_cpu_pad_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const voi
       box[d] = d < k ? out->shape[d] : in->shape[d];
       box_off[d] = d < k ? 0 : pp->low[d];
     }
-    pad_fill_axis(out, pp->mode, k, lo, n, 0, lo, box, box_off, sstr);
-    pad_fill_axis(out, pp->mode, k, lo, n, lo + n, out->shape[k], box, box_off, sstr);
+    MLX_TRY(pad_fill_axis(out, pp->mode, k, lo, n, 0, lo, box, box_off, sstr, move, ctx));
+    MLX_TRY(pad_fill_axis(out, pp->mode, k, lo, n, lo + n, out->shape[k], box, box_off, sstr, move, ctx));
   }
   return MLX_OK;
+}
+
+/* The CPU side of a pad plan: the output buffer and the two sources. */
+typedef struct {
+  mlx_node_* out;
+  const char* in;
+  const char* val;
+} cpu_pad_ctx;
+
+static int cpu_pad_move(void* ctx, int64_t dst_off, mlx_pad_from_ from, int64_t src_off, const int64_t* sstr,
+                        const int64_t* box) {
+  cpu_pad_ctx* c = ctx;
+  size_t item = mlx_dtype_size(c->out->dtype);
+  char* base = c->out->buf->data;
+  const char* src = from == MLX_PAD_FROM_INPUT_ ? c->in : from == MLX_PAD_FROM_VALUE_ ? c->val : base;
+  mlx_copy_strided_(base + dst_off * (int64_t)item, c->out->strides, src + src_off * (int64_t)item, sstr, box,
+                    c->out->ndim, item);
+  return MLX_OK;
+}
+
+int mlx_cpu_pad_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {
+  mlx_node_* out = outs[0];
+  MLX_TRY(mlx_node_alloc_(out));
+  const mlx_pad_params_* pp = params;
+  cpu_pad_ctx c = {out, MLX_DATA(ins[0], char), pp->mode == MLX_PAD_CONSTANT_ ? MLX_DATA(ins[1], char) : NULL};
+  return mlx_pad_plan_(out, ins[0], pp, cpu_pad_move, &c);
 }
 
 /* A copy of the source (its buffer when it may be donated) with the update

@@ -36,6 +36,10 @@ const char* mlx_shape_str_(char* buf, size_t cap, const int64_t* shape, int ndim
 /* Pad modes (mlx_pad's mode strings, in order). */
 enum { MLX_PAD_CONSTANT_ = 0, MLX_PAD_EDGE_, MLX_PAD_REFLECT_, MLX_PAD_SYMMETRIC_ };
 
+/* The source index along a padded axis of n > 0 elements for output
+ * position p (p - low may be negative or >= n) in a non-constant mode. */
+int64_t mlx_pad_source_(int mode, int64_t p, int64_t low, int64_t n);
+
 /* Params of pad: the mode and the low padding of every axis (0 where the
  * axis is not padded); the high padding follows from the output shape. */
 typedef struct {
@@ -43,6 +47,24 @@ typedef struct {
   int ndim;
   int64_t low[];
 } mlx_pad_params_;
+
+/* Where one copy of a pad plan reads from: the input (its own strides),
+ * the pad value (strides all 0) or the output itself (rows already
+ * written by earlier copies of the plan). */
+typedef enum { MLX_PAD_FROM_INPUT_, MLX_PAD_FROM_VALUE_, MLX_PAD_FROM_OUTPUT_ } mlx_pad_from_;
+
+/* One strided copy of a pad plan: box[out ndim] items to the output at
+ * item offset dst_off (output strides) from `from` at item offset
+ * src_off with item strides sstr. Returns MLX_OK or an error status. */
+typedef int (*mlx_pad_move_fn_)(void* ctx, int64_t dst_off, mlx_pad_from_ from, int64_t src_off, const int64_t* sstr,
+                                const int64_t* box);
+
+/* Plans pad (out = in padded as pp says) as a sequence of strided copies
+ * handed to move in order; each copy reads only what earlier ones wrote,
+ * so the CPU and the GPU kernels share one plan. Returns the first error
+ * of move. */
+int mlx_pad_plan_(const mlx_node_* out, const mlx_node_* in, const mlx_pad_params_* pp, mlx_pad_move_fn_ move,
+                  void* ctx);
 
 /* Params of the kernels:
  *   reshape:     none (the output shape is the node's)

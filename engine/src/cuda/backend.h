@@ -21,6 +21,16 @@ int mlx_cuda_in_(const mlx_node_* n, mlx_stream s, const void** ptr);
 /* Gives out a new row-major buffer whose device copy the kernel on s
  * writes (the host copy is made when the host reads it). */
 int mlx_cuda_out_(mlx_node_* out, mlx_stream s, void** ptr);
+/* Writes src's elements read through (shape, strides), converted from
+ * sdt to dt, row-major into dst on st (cuda/ops2a.c). */
+int mlx_cuda_copy_into_(void* dst, mlx_dtype dt, const void* src, mlx_dtype sdt, const int64_t* shape,
+                        const int64_t* strides, int nd, const char* name, cudaStream_t st);
+/* A dense row-major copy (dtype dt) of src's elements read through
+ * (shape, strides) in a scratch device buffer (cudaMallocAsync on st,
+ * freed by the caller with cudaFreeAsync after the kernels that read it).
+ * In cuda/ops2a.c. */
+int mlx_cuda_dense_copy_(void** tmp, const void* src, mlx_dtype sdt, mlx_dtype dt, const int64_t* shape,
+                         const int64_t* strides, int nd, const char* name, cudaStream_t st);
 /* Per-device statistics of the device allocator, in bytes. */
 void mlx_cuda_memory_stats_(int dev, size_t* active, size_t* peak, size_t* cache);
 /* Frees the cached device blocks of dev (after a device synchronize). */

@@ -52,3 +52,23 @@ extern "C" int mlx_cu_copy_launch_(mlx_dtype in, mlx_dtype out, void* dst, const
   MLX_CU_DISPATCH(in, copy_to, out, dst, src, l, stream)
 }
 
+
+/* ---- copies between strided regions of one dtype ------------------------ */
+
+/* out[o1] = in[o0]: the elements moved as raw items of their size. */
+template <typename T>
+struct move_f {
+  T* out;
+  const T* in;
+  __device__ void operator()(int64_t, int64_t o0, int64_t o1, int64_t) const { out[o1] = in[o0]; }
+};
+
+extern "C" int mlx_cu_move_launch_(int itemsize, void* dst, const void* src, const mlx_cu_elem_* l, void* stream) {
+  switch (itemsize) {
+    case 1: return ew_launch(move_f<uint8_t>{(uint8_t*)dst, (const uint8_t*)src}, l, 2, stream);
+    case 2: return ew_launch(move_f<uint16_t>{(uint16_t*)dst, (const uint16_t*)src}, l, 2, stream);
+    case 4: return ew_launch(move_f<uint32_t>{(uint32_t*)dst, (const uint32_t*)src}, l, 2, stream);
+    case 8: return ew_launch(move_f<uint64_t>{(uint64_t*)dst, (const uint64_t*)src}, l, 2, stream);
+    default: return -1;
+  }
+}

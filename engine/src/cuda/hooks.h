@@ -47,6 +47,22 @@ int mlx_cpu_linspace_(struct mlx_node_** outs, int nout, struct mlx_node_** ins,
 int mlx_cuda_matmul_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cuda_softmax_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cuda_logsumexp_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+/* Phase 2b: rms_norm, layer_norm and rope (fast.c), random bits and
+ * split (random.c), gather/scatter and their along-axis forms (indexing.c), argmax/argmin (kernels.c),
+ * copies into sub-regions (join.c). */
+int mlx_cuda_fast_rms_norm_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_fast_layer_norm_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_fast_rope_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_random_bits_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_random_split_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_gather_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_scatter_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_gather_axis_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_scatter_axis_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_argreduce_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_concatenate_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_pad_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_slice_update_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 /* The CPU view kernels the GPU entries reuse (cpu/shape.h, cpu/strided.h). */
 int mlx_cpu_transpose_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cpu_broadcast_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);

@@ -212,3 +212,55 @@ int mlx_cuda_reduce_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const
   return launched(mlx_cu_reduce_launch_(p->kind, in->dtype, out->dtype, dst, src, &r, 1.0 / (double)n, st), "reduce",
                   in->dtype);
 }
+
+/* argmax/argmin: the reduced dims (the axis, or all of them in order for
+ * the flattened array) and the kept ones collapsed as for a reduction. */
+int mlx_cuda_argreduce_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {
+  const mlx_argreduce_params_* p = params;
+  mlx_node_* in = ins[0];
+  mlx_node_* out = outs[0];
+  mlx_stream s = op_stream(outs);
+  cudaStream_t st;
+  MLX_TRY(mlx_cuda_stream_(s, &st));
+  if (in->ndim > 64) return mlx_error_(MLX_ERROR_UNSUPPORTED, "[argreduce] more than 64 dimensions on gpu");
+  int64_t ks[64], kst[64], rs[64], rst[64];
+  int nk = 0, nr = 0;
+  int64_t n = 1;
+  for (int d = 0; d < in->ndim; d++) {
+    if (p->axis < 0 || d == p->axis) {
+      rs[nr] = in->shape[d];
+      rst[nr++] = in->strides[d];
+      n *= in->shape[d];
+    } else {
+      ks[nk] = in->shape[d];
+      kst[nk++] = in->strides[d];
+    }
+  }
+  nk = collapse(ks, kst, nk);
+  nr = collapse(rs, rst, nr);
+  if (nk > MLX_CU_MAXDIM || nr > MLX_CU_MAXDIM)
+    return mlx_error_(MLX_ERROR_UNSUPPORTED,
+                      "[argreduce] more than %d dimensions after merging are not supported on gpu", MLX_CU_MAXDIM);
+  mlx_cu_reduce_ r;
+  memset(&r, 0, sizeof r);
+  r.m = out->size;
+  r.n = n;
+  r.kdim = nk;
+  r.rdim = nr > 0 ? nr : 1;
+  r.rshape[0] = 1;
+  r.rstrides[0] = 1;
+  for (int d = 0; d < nk; d++) {
+    r.kshape[d] = ks[d];
+    r.kstrides[d] = kst[d];
+  }
+  for (int d = 0; d < nr; d++) {
+    r.rshape[d] = rs[d];
+    r.rstrides[d] = rst[d];
+  }
+  void* dst;
+  MLX_TRY(mlx_cuda_out_(out, s, &dst));
+  if (out->size == 0 || in->size == 0) return MLX_OK;
+  const void* src;
+  MLX_TRY(mlx_cuda_in_(in, s, &src));
+  return launched(mlx_cu_argreduce_launch_(in->dtype, p->is_min, dst, src, &r, st), "argreduce", in->dtype);
+}

@@ -79,6 +79,60 @@ int mlx_cu_reduce_launch_(int kind, mlx_dtype in, mlx_dtype out, void* dst, cons
 int mlx_cu_fill_launch_(void* dst, int64_t n, int itemsize, const unsigned char v[8], void* stream);
 int mlx_cu_band_launch_(void* dst, int64_t rows, int64_t cols, int64_t k, int tri, int itemsize,
                         const unsigned char one[8], void* stream);
+/* Phase 2b. move: l->n items of itemsize bytes from src to dst, both
+ * strided (l->strides[0]: the source's, l->strides[1]: the
+ * destination's, in items; flat: fstride[0] and fstride[1] both 1), no
+ * conversion: the copies of concatenate, pad and slice_update. */
+int mlx_cu_move_launch_(int itemsize, void* dst, const void* src, const mlx_cu_elem_* l, void* stream);
+/* argreduce: r->m uint32 indices of the first max (min when is_min) of
+ * r->n elements each (r laid out as for a reduction; the reduced dims in
+ * row-major order, so the index is the position along them). */
+int mlx_cu_argreduce_launch_(mlx_dtype in, int is_min, void* dst, const void* src, const mlx_cu_reduce_* r,
+                             void* stream);
+/* norm: rms_norm (layer 0) or layer_norm (layer 1) of rows dense rows of
+ * d elements of dt (float32, float16, bfloat16, float64); weight and
+ * bias of dt read at i * ws, i * bs (b unused for rms_norm). */
+int mlx_cu_norm_launch_(mlx_dtype dt, void* dst, const void* src, const void* w, int64_t ws, const void* b, int64_t bs,
+                        int64_t rows, int64_t d, float eps, int layer, void* stream);
+/* rope of rows = B * heads * tlen dense rows of d elements (see
+ * cpu/fast.c): inv_freq (device, dims / 2 floats), offsets (device,
+ * int32 or uint32, noff = 1 or B entries). */
+int mlx_cu_rope_launch_(mlx_dtype dt, void* dst, const void* src, const float* inv, const void* offs, int off_unsigned,
+                        int64_t noff, int64_t rows, int64_t heads, int64_t tlen, int64_t d, int dims, int traditional,
+                        int forward, float scale, void* stream);
+/* random_bits: nbytes bytes of the counter stream of the key (two uint32
+ * words, the second at key[kstride]); random_split: the two keys. */
+int mlx_cu_random_bits_launch_(void* dst, int64_t nbytes, const uint32_t* key, int64_t kstride, void* stream);
+int mlx_cu_random_split_launch_(void* first, void* second, const uint32_t* key, int64_t kstride, void* stream);
+/* gather / scatter: nidx (<= MLX_CU_MAXIDX) dense int64 index arrays
+ * (device pointers) of npos positions each; per indexed axis its length, stride and block
+ * size; the block (S elements) walked row-major over bshape with the
+ * array's strides bstrides (bdim dims). scatter's updates are dense
+ * [npos, S] of the output's dtype; sum adds (atomics), else writes. */
+#define MLX_CU_MAXIDX 8
+typedef struct {
+  int nidx, bdim;
+  int64_t npos, S;
+  const int64_t* idx[MLX_CU_MAXIDX];
+  int64_t axis_len[MLX_CU_MAXIDX], axis_stride[MLX_CU_MAXIDX], block[MLX_CU_MAXIDX];
+  int64_t bshape[MLX_CU_MAXDIM], bstrides[MLX_CU_MAXDIM];
+} mlx_cu_gather_;
+int mlx_cu_gather_launch_(int itemsize, void* dst, const void* src, const mlx_cu_gather_* g, void* stream);
+int mlx_cu_scatter_launch_(mlx_dtype dt, int sum, void* dst, const void* upd, const mlx_cu_gather_* g, void* stream);
+/* gather_axis / scatter_axis over n elements of shape[ndim] (the output,
+ * or the updates for the scatter), row-major: the indices (int32 or
+ * int64) at istrides, the values at vstrides (scatter), the array at
+ * astrides with the axis coordinate replaced by the index (axis_len long
+ * on the axis). */
+typedef struct {
+  int64_t n, axis_len;
+  int ndim, axis;
+  int64_t shape[MLX_CU_MAXDIM], astrides[MLX_CU_MAXDIM], istrides[MLX_CU_MAXDIM], vstrides[MLX_CU_MAXDIM];
+} mlx_cu_axis_;
+int mlx_cu_gather_axis_launch_(int itemsize, void* dst, const void* src, const void* idx, int idx64,
+                               const mlx_cu_axis_* l, void* stream);
+int mlx_cu_scatter_axis_launch_(mlx_dtype dt, int sum, void* dst, const void* vals, const void* idx, int idx64,
+                                const mlx_cu_axis_* l, void* stream);
 int mlx_cu_softmax_launch_(mlx_dtype dt, void* dst, const void* src, int64_t rows, int64_t n, int lse, void* stream);
 
 #ifdef __cplusplus

@@ -59,18 +59,23 @@ static int strided_layout(mlx_cu_elem_* l, const int64_t* shape, const int64_t* 
   return MLX_OK;
 }
 
-/* A dense row-major copy (dtype dt) of src's elements read through
- * (shape, strides) in a scratch device buffer (cudaMallocAsync on st,
- * freed by the caller with cudaFreeAsync after the kernels that read it). */
-static int dense_copy(void** tmp, const void* src, mlx_dtype sdt, mlx_dtype dt, const int64_t* shape,
+int mlx_cuda_copy_into_(void* dst, mlx_dtype dt, const void* src, mlx_dtype sdt, const int64_t* shape,
+                        const int64_t* strides, int nd, const char* name, cudaStream_t st) {
+  int64_t n = 1;
+  for (int d = 0; d < nd; d++) n *= shape[d];
+  if (n == 0) return MLX_OK;
+  mlx_cu_elem_ l;
+  MLX_TRY(strided_layout(&l, shape, strides, nd, n, name));
+  return launched(mlx_cu_copy_launch_(sdt, dt, dst, src, &l, st), name, sdt);
+}
+
+int mlx_cuda_dense_copy_(void** tmp, const void* src, mlx_dtype sdt, mlx_dtype dt, const int64_t* shape,
                       const int64_t* strides, int nd, const char* name, cudaStream_t st) {
   int64_t n = 1;
   for (int d = 0; d < nd; d++) n *= shape[d];
   *tmp = NULL;
   MLX_TRY(mlx_cuda_check_(cudaMallocAsync(tmp, (size_t)(n > 0 ? n : 1) * mlx_dtype_size(dt), st), "cudaMallocAsync"));
-  mlx_cu_elem_ l;
-  int rc = strided_layout(&l, shape, strides, nd, n, name);
-  if (!rc && n > 0) rc = launched(mlx_cu_copy_launch_(sdt, dt, *tmp, src, &l, st), name, sdt);
+  int rc = mlx_cuda_copy_into_(*tmp, dt, src, sdt, shape, strides, nd, name, st);
   if (rc) {
     cudaFreeAsync(*tmp, st);
     *tmp = NULL;
@@ -189,7 +194,7 @@ static int rows_of(mlx_node_* in, const mlx_reduce_params_* p, mlx_dtype dt, mlx
     *x = src;
     return MLX_OK;
   }
-  MLX_TRY(dense_copy(tmp, src, in->dtype, dt, sh, str, nd, name, st));
+  MLX_TRY(mlx_cuda_dense_copy_(tmp, src, in->dtype, dt, sh, str, nd, name, st));
   *x = *tmp;
   return MLX_OK;
 }
@@ -356,7 +361,7 @@ static int prepare(operand* o, mlx_node_* x, int vec_row, int64_t r, int64_t c, 
   sh[nb + 1] = c;
   str[nb] = rs;
   str[nb + 1] = cs;
-  MLX_TRY(dense_copy(&o->tmp, src, x->dtype, dt, sh, str, nd, "matmul", st));
+  MLX_TRY(mlx_cuda_dense_copy_(&o->tmp, src, x->dtype, dt, sh, str, nd, "matmul", st));
   o->p = o->tmp;
   o->bstride = batch > 1 ? r * c : 0;
   o->op = CUBLAS_OP_N;

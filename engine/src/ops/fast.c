@@ -35,6 +35,7 @@ static int sdpa_shape(int64_t* const* shapes, int* ndims, int nout, int cap, mlx
 
 static const mlx_prim_ prim_rms = {.name = "fast_rms_norm",
                                    .cpu = mlx_cpu_fast_rms_norm_,
+                                   .gpu = MLX_GPU_KERNEL_(mlx_cuda_fast_rms_norm_),
                                    .vjp = mlx_fast_rms_vjp_,
                                    .jvp = mlx_fast_rms_jvp_,
                                    .vmap = mlx_fast_rms_vmap_,
@@ -42,6 +43,7 @@ static const mlx_prim_ prim_rms = {.name = "fast_rms_norm",
 MLX_REGISTER_PRIM(prim_rms);
 static const mlx_prim_ prim_ln = {.name = "fast_layer_norm",
                                   .cpu = mlx_cpu_fast_layer_norm_,
+                                  .gpu = MLX_GPU_KERNEL_(mlx_cuda_fast_layer_norm_),
                                   .vjp = mlx_fast_ln_vjp_,
                                   .jvp = mlx_fast_ln_jvp_,
                                   .vmap = mlx_fast_ln_vmap_,
@@ -49,6 +51,7 @@ static const mlx_prim_ prim_ln = {.name = "fast_layer_norm",
 MLX_REGISTER_PRIM(prim_ln);
 static const mlx_prim_ prim_rope = {.name = "fast_rope",
                                     .cpu = mlx_cpu_fast_rope_,
+                                    .gpu = MLX_GPU_KERNEL_(mlx_cuda_fast_rope_),
                                     .vjp = mlx_fast_rope_vjp_,
                                     .jvp = mlx_fast_rope_jvp_,
                                     .vmap = mlx_fast_rope_vmap_,

@@ -55,12 +55,14 @@ static int scatter_axis_shapes(int64_t* const* shapes, int* ndims, int nout, int
 
 static const mlx_prim_ prim_gather = {.name = "gather",
                                       .cpu = mlx_cpu_gather_,
+                                      .gpu = MLX_GPU_KERNEL_(mlx_cuda_gather_),
                                       .vjp = mlx_gather_vjp_,
                                       .jvp = mlx_gather_jvp_,
                                       .vmap = mlx_gather_vmap_};
 MLX_REGISTER_PRIM(prim_gather);
 static const mlx_prim_ prim_scatter = {.name = "scatter",
                                        .cpu = mlx_cpu_scatter_,
+                                       .gpu = MLX_GPU_KERNEL_(mlx_cuda_scatter_),
                                        .vjp = mlx_scatter_vjp_,
                                        .jvp = mlx_scatter_jvp_,
                                        .vmap = mlx_scatter_vmap_,
@@ -68,6 +70,7 @@ static const mlx_prim_ prim_scatter = {.name = "scatter",
 MLX_REGISTER_PRIM(prim_scatter);
 static const mlx_prim_ prim_gather_axis = {.name = "gather_axis",
                                            .cpu = mlx_cpu_gather_axis_,
+                                           .gpu = MLX_GPU_KERNEL_(mlx_cuda_gather_axis_),
                                            .vjp = mlx_gather_axis_vjp_,
                                            .jvp = mlx_gather_axis_jvp_,
                                            .vmap = mlx_gather_axis_vmap_,
@@ -75,6 +78,7 @@ static const mlx_prim_ prim_gather_axis = {.name = "gather_axis",
 MLX_REGISTER_PRIM(prim_gather_axis);
 static const mlx_prim_ prim_scatter_axis = {.name = "scatter_axis",
                                             .cpu = mlx_cpu_scatter_axis_,
+                                            .gpu = MLX_GPU_KERNEL_(mlx_cuda_scatter_axis_),
                                             .vjp = mlx_scatter_axis_vjp_,
                                             .jvp = mlx_scatter_axis_jvp_,
                                             .vmap = mlx_scatter_axis_vmap_,

@@ -23,12 +23,13 @@ RULES(pad);
 
 static const mlx_prim_ prim_concatenate = {.name = "concatenate",
                                            .cpu = mlx_cpu_concatenate_,
+                                           .gpu = MLX_GPU_KERNEL_(mlx_cuda_concatenate_),
                                            .vjp = concatenate_vjp,
                                            .jvp = concatenate_jvp,
                                            .vmap = concatenate_vmap};
 MLX_REGISTER_PRIM(prim_concatenate);
 static const mlx_prim_ prim_pad = {
-    .name = "pad", .cpu = mlx_cpu_pad_, .vjp = pad_vjp, .jvp = pad_jvp, .vmap = pad_vmap};
+    .name = "pad", .cpu = mlx_cpu_pad_, .gpu = MLX_GPU_KERNEL_(mlx_cuda_pad_), .vjp = pad_vjp, .jvp = pad_jvp, .vmap = pad_vmap};
 MLX_REGISTER_PRIM(prim_pad);
 
 static const char* const pad_modes[] = {"constant", "edge", "reflect", "symmetric"};
@@ -330,24 +331,6 @@ static int concatenate_vmap(mlx_array* outs, int* out_axes, const mlx_array* inp
   return rc;
 }
 
-/* Source index along a padded axis of n elements for output position p
- * (mirrors the kernel's mapping, cpu/shape.c). */
-static int64_t pad_source(int mode, int64_t p, int64_t low, int64_t n) {
-  int64_t j = p - low, period, r;
-  switch (mode) {
-    case MLX_PAD_EDGE_:
-      return j < 0 ? 0 : j >= n ? n - 1 : j;
-    case MLX_PAD_REFLECT_:
-      if (n == 1) return 0;
-      period = 2 * (n - 1);
-      r = ((j % period) + period) % period;
-      return r < n ? r : period - r;
-    default:
-      period = 2 * n;
-      r = ((j % period) + period) % period;
-      return r < n ? r : period - 1 - r;
-  }
-}
 
 /* The transpose of edge/reflect/symmetric padding along one axis: each
  * input position gets the sum of the cotangent at every output position
@@ -362,10 +345,10 @@ static int fold_axis(mlx_array* res, const mlx_array c, int axis, int mode, int6
             sum = mlx_array_new();
   int rc = mlx_zeros(&zero, NULL, 0, mlx_array_dtype(c), s);
   for (int64_t p = 0; p < len_out && rc == MLX_OK;) {
-    int64_t j0 = pad_source(mode, p, low, n), d = 1, q = p + 1;
-    if (q < len_out) d = pad_source(mode, q, low, n) - j0;
+    int64_t j0 = mlx_pad_source_(mode, p, low, n), d = 1, q = p + 1;
+    if (q < len_out) d = mlx_pad_source_(mode, q, low, n) - j0;
     if (d < -1 || d > 1) d = 1;
-    while (q < len_out && pad_source(mode, q, low, n) - pad_source(mode, q - 1, low, n) == d) q++;
+    while (q < len_out && mlx_pad_source_(mode, q, low, n) - mlx_pad_source_(mode, q - 1, low, n) == d) q++;
     int64_t m = q - p, lo = d < 0 ? j0 - (m - 1) : j0, width = d == 0 ? 1 : m, hi;
     first[axis] = d < 0 ? q - 1 : p;
     step[axis] = d < 0 ? -1 : 1;

@@ -29,12 +29,14 @@ static int split_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs, c
  * them from the output; the vmap rule needs them). */
 static const mlx_prim_ prim_bits = {.name = "random_bits",
                                     .cpu = mlx_cpu_random_bits_,
+                                    .gpu = MLX_GPU_KERNEL_(mlx_cuda_random_bits_),
                                     .vjp = mlx_vjp_zero_,
                                     .jvp = mlx_jvp_zero_,
                                     .vmap = bits_vmap};
 MLX_REGISTER_PRIM(prim_bits);
 static const mlx_prim_ prim_split = {.name = "random_split",
                                      .cpu = mlx_cpu_random_split_,
+                                     .gpu = MLX_GPU_KERNEL_(mlx_cuda_random_split_),
                                      .vjp = mlx_vjp_zero_,
                                      .jvp = mlx_jvp_zero_,
                                      .vmap = split_vmap};

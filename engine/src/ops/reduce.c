@@ -48,12 +48,14 @@ static const mlx_prim_ prim_any = {
 MLX_REGISTER_PRIM(prim_any);
 static const mlx_prim_ prim_argmax = {.name = "argmax",
                                       .cpu = mlx_cpu_argreduce_,
+                                      .gpu = MLX_GPU_KERNEL_(mlx_cuda_argreduce_),
                                       .vjp = mlx_vjp_zero_,
                                       .jvp = mlx_jvp_zero_,
                                       .vmap = mlx_argreduce_vmap_};
 MLX_REGISTER_PRIM(prim_argmax);
 static const mlx_prim_ prim_argmin = {.name = "argmin",
                                       .cpu = mlx_cpu_argreduce_,
+                                      .gpu = MLX_GPU_KERNEL_(mlx_cuda_argreduce_),
                                       .vjp = mlx_vjp_zero_,
                                       .jvp = mlx_jvp_zero_,
                                       .vmap = mlx_argreduce_vmap_};

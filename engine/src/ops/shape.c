@@ -58,6 +58,7 @@ static const mlx_prim_ prim_split = {
 MLX_REGISTER_PRIM(prim_split);
 static const mlx_prim_ prim_slice_update = {.name = "slice_update",
                                             .cpu = mlx_cpu_slice_update_,
+                                            .gpu = MLX_GPU_KERNEL_(mlx_cuda_slice_update_),
                                             .vjp = slice_update_vjp,
                                             .jvp = slice_update_jvp,
                                             .vmap = slice_update_vmap};

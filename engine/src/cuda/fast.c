@@ -1,0 +1,104 @@
+/* CUDA kernel drivers of the fast family: rms_norm and layer_norm (a block
+ * per row, cuda/norm.cu) and rope. An input that is not dense rows is
+ * first copied dense on the device. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "../cpu/fast.h"
+#include "backend.h"
+#include "launch.h"
+
+static int norm(mlx_node_** outs, mlx_node_** ins, const void* params, int layer, const char* name) {
+  mlx_node_* out = outs[0];
+  mlx_node_* x = ins[0];
+  const mlx_fast_norm_params_* p = params;
+  mlx_stream s = out->stream;
+  cudaStream_t st;
+  void* dst;
+  MLX_TRY(mlx_cuda_stream_(s, &st));
+  MLX_TRY(mlx_cuda_out_(out, s, &dst));
+  if (out->size == 0) return MLX_OK;
+  int64_t d = x->shape[x->ndim - 1];
+  const void *src, *w, *b = NULL;
+  MLX_TRY(mlx_cuda_in_(x, s, &src));
+  MLX_TRY(mlx_cuda_in_(ins[1], s, &w));
+  if (layer) MLX_TRY(mlx_cuda_in_(ins[2], s, &b));
+  int64_t ws = ins[1]->ndim ? ins[1]->strides[0] : 0, bs = layer && ins[2]->ndim ? ins[2]->strides[0] : 0;
+  void* tmp = NULL;
+  if (!(x->flags & MLX_FLAG_ROW_CONTIG)) {
+    MLX_TRY(mlx_cuda_dense_copy_(&tmp, src, x->dtype, x->dtype, x->shape, x->strides, x->ndim, name, st));
+    src = tmp;
+  }
+  int rc = mlx_cu_norm_launch_(out->dtype, dst, src, w, ws, b, bs, out->size / d, d, p->eps, layer, st);
+  if (tmp) cudaFreeAsync(tmp, st);
+  if (rc < 0) return mlx_error_(MLX_ERROR_UNSUPPORTED, "[%s] not implemented on gpu for %s", name, mlx_dtype_name(out->dtype));
+  return rc ? mlx_cuda_check_((cudaError_t)rc, name) : MLX_OK;
+}
+
+int mlx_cuda_fast_rms_norm_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {
+  return norm(outs, ins, params, 0, "rms_norm");
+}
+
+int mlx_cuda_fast_layer_norm_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {
+  return norm(outs, ins, params, 1, "layer_norm");
+}
+
+/* The inverse frequencies are computed on the host as the CPU kernel does
+ * (glibc's expf/logf, or 1 / freqs from the host copy of the freqs
+ * input) and uploaded; the offsets stay on the device. */
+int mlx_cuda_fast_rope_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {
+  const mlx_fast_rope_params_* p = params;
+  mlx_node_* out = outs[0];
+  mlx_node_* x = ins[0];
+  mlx_node_* off = ins[1];
+  mlx_stream s = out->stream;
+  cudaStream_t st;
+  void* dst;
+  MLX_TRY(mlx_cuda_stream_(s, &st));
+  MLX_TRY(mlx_cuda_out_(out, s, &dst));
+  if (out->size == 0) return MLX_OK;
+  int half = p->dims / 2;
+  int64_t d = x->shape[x->ndim - 1], tlen = x->shape[x->ndim - 2], heads = 1;
+  for (int k = 1; k < x->ndim - 2; k++) heads *= x->shape[k];
+  float* inv = malloc(sizeof(float) * (size_t)(half > 0 ? half : 1));
+  if (!inv) return mlx_error_(MLX_ERROR_MEMORY, "[rope] out of memory");
+  int rc = MLX_OK;
+  if (nin > 2) {
+    rc = mlx_cuda_host_sync_(ins[2]);
+    if (!rc) {
+      int64_t sh[1] = {half}, str[1] = {ins[2]->strides[0]};
+      mlx_copy_cast_(inv, MLX_FLOAT32, MLX_DATA(ins[2], char), ins[2]->dtype, sh, str, 1);
+      for (int i = 0; i < half; i++) inv[i] = 1.0f / inv[i];
+    }
+  } else {
+    float coef = logf(p->base) / (float)half;
+    for (int i = 0; i < half; i++) inv[i] = expf((float)(-i) * coef);
+  }
+  const void *src = NULL, *offs = NULL;
+  void *dinv = NULL, *tmpx = NULL, *tmpo = NULL;
+  if (!rc) rc = mlx_cuda_in_(x, s, &src);
+  if (!rc) rc = mlx_cuda_in_(off, s, &offs);
+  if (!rc) rc = mlx_cuda_check_(cudaMallocAsync(&dinv, sizeof(float) * (size_t)(half > 0 ? half : 1), st), "rope");
+  /* From pageable memory the copy has read inv when it returns. */
+  if (!rc && half > 0)
+    rc = mlx_cuda_check_(cudaMemcpyAsync(dinv, inv, sizeof(float) * (size_t)half, cudaMemcpyHostToDevice, st), "rope");
+  if (!rc && !(x->flags & MLX_FLAG_ROW_CONTIG)) {
+    rc = mlx_cuda_dense_copy_(&tmpx, src, x->dtype, x->dtype, x->shape, x->strides, x->ndim, "rope", st);
+    if (!rc) src = tmpx;
+  }
+  if (!rc && off->size > 1 && !(off->flags & MLX_FLAG_ROW_CONTIG)) {
+    rc = mlx_cuda_dense_copy_(&tmpo, offs, off->dtype, off->dtype, off->shape, off->strides, off->ndim, "rope", st);
+    if (!rc) offs = tmpo;
+  }
+  if (!rc) {
+    int lr = mlx_cu_rope_launch_(out->dtype, dst, src, dinv, offs, off->dtype == MLX_UINT32, off->size, out->size / d,
+                                 heads, tlen, d, p->dims, p->traditional, p->forward, p->scale, st);
+    if (lr < 0) rc = mlx_error_(MLX_ERROR_UNSUPPORTED, "[rope] not implemented on gpu for %s", mlx_dtype_name(out->dtype));
+    else if (lr) rc = mlx_cuda_check_((cudaError_t)lr, "rope");
+  }
+  if (dinv) cudaFreeAsync(dinv, st);
+  if (tmpx) cudaFreeAsync(tmpx, st);
+  if (tmpo) cudaFreeAsync(tmpo, st);
+  free(inv);
+  return rc;
+}
