@@ -31,6 +31,15 @@ int mlx_cuda_copy_into_(void* dst, mlx_dtype dt, const void* src, mlx_dtype sdt,
  * In cuda/ops2a.c. */
 int mlx_cuda_dense_copy_(void** tmp, const void* src, mlx_dtype sdt, mlx_dtype dt, const int64_t* shape,
                          const int64_t* strides, int nd, const char* name, cudaStream_t st);
+/* C (m x n, row stride ldc) = op(A) op(B) + beta C, row-major, for each
+ * of `batch` matrices (element strides stride_a/_b/_c between them, 0 to
+ * reuse one): op(A) is the m x k matrix stored row-major with row stride
+ * lda, or its transpose stored k x m when trans_a (likewise B, k x n).
+ * float32/float16/bfloat16 (float32 accumulation), float64, complex64.
+ * cuBLAS on stream st of device s.device (cuda/matmul.c). */
+int mlx_cuda_gemm_(mlx_dtype dt, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const void* a, int64_t lda,
+                   int64_t stride_a, const void* b, int64_t ldb, int64_t stride_b, void* c, int64_t ldc,
+                   int64_t stride_c, int64_t batch, double beta, mlx_stream s, cudaStream_t st, const char* name);
 /* Per-device statistics of the device allocator, in bytes. */
 void mlx_cuda_memory_stats_(int dev, size_t* active, size_t* peak, size_t* cache);
 /* Frees the cached device blocks of dev (after a device synchronize). */

@@ -1,0 +1,221 @@
+/* Matrix products on the GPU through cuBLAS (dlopen'ed at first use):
+ * mlx_cuda_gemm_, the strided-batched product other drivers (conv) call,
+ * and the matmul primitive's kernel, which lays its operands out for it
+ * (strided views read in place, other layouts copied dense). */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cublas_api.h>
+
+#include "backend.h"
+
+/* cuBLAS is dlopen'ed at first use (libcublas.so.13, then .so.12, then
+ * libcublas.so): the static libraries are not part of this toolkit
+ * install, and dlopen keeps the extension loadable without cuBLAS (the
+ * matmul then fails with the reason). One handle per device, used under a
+ * lock (its stream is set per call). TF32 only with MLX_CUDA_TF32=1. */
+typedef cublasStatus_t (*create_fn)(cublasHandle_t*);
+typedef cublasStatus_t (*setstream_fn)(cublasHandle_t, cudaStream_t);
+typedef cublasStatus_t (*setws_fn)(cublasHandle_t, void*, size_t);
+typedef cublasStatus_t (*gemm_fn)(cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int, const void*,
+                                  const void*, cudaDataType, int, long long, const void*, cudaDataType, int,
+                                  long long, const void*, void*, cudaDataType, int, long long, int,
+                                  cublasComputeType_t, cublasGemmAlgo_t);
+static struct {
+  pthread_once_t once;
+  void* lib;
+  char why[256];
+  create_fn create;
+  setstream_fn setstream;
+  gemm_fn gemm;
+  pthread_mutex_t lock;
+  cublasHandle_t handle[64];
+  int tf32;
+} blas = {PTHREAD_ONCE_INIT, NULL, "", NULL, NULL, NULL, PTHREAD_MUTEX_INITIALIZER, {0}, 0};
+
+static void blas_load(void) {
+  const char* names[] = {"libcublas.so.13", "libcublas.so.12", "libcublas.so",
+                         "/usr/local/cuda/lib64/libcublas.so.13", "/usr/local/cuda/lib64/libcublas.so"};
+  for (int i = 0; i < 5 && !blas.lib; i++) blas.lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+  if (!blas.lib) {
+    const char* e = dlerror();
+    snprintf(blas.why, sizeof blas.why, "cuBLAS could not be loaded (%s)", e ? e : "libcublas.so not found");
+    return;
+  }
+  blas.create = (create_fn)dlsym(blas.lib, "cublasCreate_v2");
+  blas.setstream = (setstream_fn)dlsym(blas.lib, "cublasSetStream_v2");
+  blas.gemm = (gemm_fn)dlsym(blas.lib, "cublasGemmStridedBatchedEx");
+  if (!blas.create || !blas.setstream || !blas.gemm) {
+    snprintf(blas.why, sizeof blas.why, "cuBLAS lacks cublasCreate_v2/cublasSetStream_v2/cublasGemmStridedBatchedEx");
+    blas.gemm = NULL;
+  }
+  const char* t = getenv("MLX_CUDA_TF32");
+  blas.tf32 = t && t[0] == '1';
+}
+
+/* Declared in backend.h. Row-major C = A B is column-major C^T = B^T A^T:
+ * cuBLAS sees B's row-major storage as B^T (n x k) and A's as A^T
+ * (k x m). */
+int mlx_cuda_gemm_(mlx_dtype dt, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const void* a, int64_t lda,
+                   int64_t stride_a, const void* b, int64_t ldb, int64_t stride_b, void* c, int64_t ldc,
+                   int64_t stride_c, int64_t batch, double beta, mlx_stream s, cudaStream_t st, const char* name) {
+  cudaDataType ct;
+  cublasComputeType_t comp;
+  float f1[2] = {1.0f, 0.0f}, fb[2] = {(float)beta, 0.0f};
+  double d1 = 1.0, db = beta;
+  const void *alpha = f1, *bp = fb;
+  switch (dt) {
+    case MLX_FLOAT32: ct = CUDA_R_32F; comp = CUBLAS_COMPUTE_32F; break;
+    case MLX_FLOAT16: ct = CUDA_R_16F; comp = CUBLAS_COMPUTE_32F; break;
+    case MLX_BFLOAT16: ct = CUDA_R_16BF; comp = CUBLAS_COMPUTE_32F; break;
+    case MLX_FLOAT64: ct = CUDA_R_64F; comp = CUBLAS_COMPUTE_64F; alpha = &d1; bp = &db; break;
+    case MLX_COMPLEX64: ct = CUDA_C_32F; comp = CUBLAS_COMPUTE_32F; break;
+    default: return mlx_error_(MLX_ERROR_UNSUPPORTED, "[%s] not implemented on gpu for %s", name, mlx_dtype_name(dt));
+  }
+  pthread_once(&blas.once, blas_load);
+  if (!blas.gemm) return mlx_error_(MLX_ERROR_UNSUPPORTED, "[%s] on gpu: %s", name, blas.why);
+  if (blas.tf32 && dt == MLX_FLOAT32) comp = CUBLAS_COMPUTE_32F_FAST_TF32;
+  if (m > INT32_MAX || n > INT32_MAX || k > INT32_MAX || lda > INT32_MAX || ldb > INT32_MAX || ldc > INT32_MAX ||
+      batch > INT32_MAX)
+    return mlx_error_(MLX_ERROR_UNSUPPORTED, "[%s] sizes over 2^31 are not supported on gpu", name);
+  int dev = s.device.index < 64 ? s.device.index : 0;
+  pthread_mutex_lock(&blas.lock);
+  cublasStatus_t bs = CUBLAS_STATUS_SUCCESS;
+  if (!blas.handle[dev]) bs = blas.create(&blas.handle[dev]);
+  if (bs == CUBLAS_STATUS_SUCCESS) bs = blas.setstream(blas.handle[dev], st);
+  if (bs == CUBLAS_STATUS_SUCCESS)
+    bs = blas.gemm(blas.handle[dev], trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, (int)n,
+                   (int)m, (int)k, alpha, b, ct, (int)ldb, stride_b, a, ct, (int)lda, stride_a, bp, c, ct, (int)ldc,
+                   stride_c, (int)batch, comp, CUBLAS_GEMM_DEFAULT);
+  pthread_mutex_unlock(&blas.lock);
+  if (bs != CUBLAS_STATUS_SUCCESS) return mlx_error_(MLX_ERROR_DEVICE, "[%s] cuBLAS error %d", name, (int)bs);
+  return MLX_OK;
+}
+
+/* One operand's matrices: base pointer, batch stride (elements), the
+ * cuBLAS op and leading dimension for the column-major view of the
+ * row-major (r x c) matrices. */
+typedef struct {
+  const void* p;
+  long long bstride;
+  cublasOperation_t op;
+  int ld;
+  void* tmp;
+} operand;
+
+/* Operand x (shape (..., r, c) after 1-D promotion: vec says which side
+ * was added) against the output's batch dims obatch[0..nb). */
+static int prepare(operand* o, mlx_node_* x, int vec_row, int64_t r, int64_t c, const int64_t* obatch, int nb,
+                   int64_t batch, mlx_dtype dt, mlx_stream s, cudaStream_t st) {
+  const void* src;
+  MLX_TRY(mlx_cuda_in_(x, s, &src));
+  int xnd = x->ndim;
+  int64_t rs, cs;
+  int xb; /* batch dims of x */
+  if (xnd == 1) {
+    xb = 0;
+    if (vec_row) { rs = c * x->strides[0]; cs = x->strides[0]; } /* (1, c) */
+    else { rs = x->strides[0]; cs = 1; }                           /* (r, 1) */
+  } else {
+    xb = xnd - 2;
+    rs = x->strides[xnd - 2];
+    cs = x->strides[xnd - 1];
+  }
+  /* Batch strides aligned to the output's batch dims, then one stride
+   * for all (or none). */
+  int64_t bst[nb > 0 ? nb : 1];
+  for (int d = 0; d < nb; d++) {
+    int id = d - (nb - xb);
+    bst[d] = id >= 0 && x->shape[id] != 1 ? x->strides[id] : 0;
+  }
+  int64_t one = 0;
+  int ok = 1, seen = 0;
+  int64_t expect = 0;
+  for (int d = nb - 1; d >= 0; d--) {
+    if (obatch[d] == 1) continue;
+    if (!seen) {
+      one = bst[d];
+      expect = bst[d] * obatch[d];
+      seen = 1;
+    } else if (bst[d] == expect) {
+      expect = bst[d] * obatch[d];
+    } else {
+      ok = 0;
+    }
+  }
+  if (r == 1) rs = c > 0 ? c * (cs ? cs : 1) : 1;
+  if (c == 1) cs = 1;
+  o->tmp = NULL;
+  if (ok && x->dtype == dt && cs == 1 && rs >= (c > 1 ? c : 1)) {
+    o->op = CUBLAS_OP_N;
+    o->ld = (int)rs;
+  } else if (ok && x->dtype == dt && rs == 1 && cs >= (r > 1 ? r : 1)) {
+    o->op = CUBLAS_OP_T;
+    o->ld = (int)cs;
+  } else {
+    ok = 0;
+  }
+  if (ok && (rs > INT32_MAX || cs > INT32_MAX)) ok = 0;
+  if (ok) {
+    o->p = src;
+    o->bstride = one;
+    return MLX_OK;
+  }
+  /* A dense (batch, r, c) copy in dt. */
+  int nd = nb + 2;
+  int64_t sh[nd], str[nd];
+  for (int d = 0; d < nb; d++) {
+    sh[d] = obatch[d];
+    str[d] = bst[d];
+  }
+  sh[nb] = r;
+  sh[nb + 1] = c;
+  str[nb] = rs;
+  str[nb + 1] = cs;
+  MLX_TRY(mlx_cuda_dense_copy_(&o->tmp, src, x->dtype, dt, sh, str, nd, "matmul", st));
+  o->p = o->tmp;
+  o->bstride = batch > 1 ? r * c : 0;
+  o->op = CUBLAS_OP_N;
+  o->ld = (int)(c > 1 ? c : 1);
+  return MLX_OK;
+}
+
+int mlx_cuda_matmul_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {
+  mlx_node_* out = outs[0];
+  mlx_node_* a = ins[0];
+  mlx_node_* b = ins[1];
+  mlx_dtype dt = out->dtype;
+  mlx_stream s = out->stream;
+  if (dt != MLX_FLOAT32 && dt != MLX_FLOAT16 && dt != MLX_BFLOAT16 && dt != MLX_FLOAT64 && dt != MLX_COMPLEX64)
+    return mlx_error_(MLX_ERROR_UNSUPPORTED, "[matmul] not implemented on gpu for %s", mlx_dtype_name(dt));
+  cudaStream_t st;
+  MLX_TRY(mlx_cuda_stream_(s, &st));
+  int64_t m = a->ndim == 1 ? 1 : a->shape[a->ndim - 2];
+  int64_t k = a->shape[a->ndim - 1];
+  int64_t n = b->ndim == 1 ? 1 : b->shape[b->ndim - 1];
+  int nb = out->ndim - (a->ndim > 1) - (b->ndim > 1);
+  int64_t batch = 1;
+  for (int d = 0; d < nb; d++) batch *= out->shape[d];
+  void* dst;
+  MLX_TRY(mlx_cuda_out_(out, s, &dst));
+  if (out->size == 0) return MLX_OK;
+  if (k == 0) {
+    return mlx_cuda_check_(cudaMemsetAsync(dst, 0, (size_t)out->size * mlx_dtype_size(dt), st), "cudaMemsetAsync");
+  }
+  if (batch > INT32_MAX) return mlx_error_(MLX_ERROR_UNSUPPORTED, "[matmul] batch over 2^31 on gpu");
+  operand oa, ob;
+  MLX_TRY(prepare(&oa, a, 1, m, k, out->shape, nb, batch, dt, s, st));
+  int rc = prepare(&ob, b, 0, k, n, out->shape, nb, batch, dt, s, st);
+  if (rc) {
+    if (oa.tmp) cudaFreeAsync(oa.tmp, st);
+    return rc;
+  }
+  rc = mlx_cuda_gemm_(dt, oa.op == CUBLAS_OP_T, ob.op == CUBLAS_OP_T, m, n, k, oa.p, oa.ld, oa.bstride, ob.p,
+                      ob.ld, ob.bstride, dst, n, m * n, batch, 0.0, s, st, "matmul");
+  if (oa.tmp) cudaFreeAsync(oa.tmp, st);
+  if (ob.tmp) cudaFreeAsync(ob.tmp, st);
+  return rc;
+}
+
