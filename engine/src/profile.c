@@ -1,9 +1,12 @@
 /* MLX_PROFILE=1: time spent in each primitive's kernel, printed to stderr
  * at exit, most expensive first (calls, total ms, share, us per call).
  * Evaluation holds the global eval lock while kernels run, so the table
- * has one writer at a time. GPU kernels are timed as enqueued. */
+ * has one writer at a time. GPU kernels are timed as enqueued (the host's
+ * cost); MLX_PROFILE=sync waits for each GPU kernel to finish, so the
+ * table shows their device time too (and the GPU no longer runs ahead). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "internal.h"
@@ -16,7 +19,7 @@ typedef struct {
 } entry;
 
 static entry table[SLOTS];
-static int state; /* 0: unread, 1: on, -1: off */
+static int state; /* 0: unread, 1: on, 2: on with GPU waits, -1: off */
 
 static int64_t now_ns(void) {
   struct timespec t;
@@ -44,10 +47,10 @@ static void report(void) {
 int mlx_profile_on_(void) {
   if (state == 0) {
     const char* e = getenv("MLX_PROFILE");
-    state = e && *e && *e != '0' ? 1 : -1;
-    if (state == 1) atexit(report);
+    state = e && *e && *e != '0' ? (strcmp(e, "sync") == 0 ? 2 : 1) : -1;
+    if (state > 0) atexit(report);
   }
-  return state == 1;
+  return state > 0;
 }
 
 /* Runs kernel k for op and adds its time to the primitive's row. */
@@ -55,6 +58,10 @@ int mlx_profile_run_(const mlx_prim_* prim, mlx_kernel_fn_ k, mlx_node_** outs, 
                      const void* params) {
   int64_t t0 = now_ns();
   int rc = k(outs, nout, ins, nin, params);
+#ifdef MLX_HAVE_CUDA
+  if (state == 2 && !rc && nout > 0 && outs[0]->stream.device.type == MLX_GPU)
+    rc = mlx_cuda_synchronize_(outs[0]->stream.index, outs[0]->stream.device.index);
+#endif
   int64_t dt = now_ns() - t0;
   size_t h = ((uintptr_t)prim >> 4) % SLOTS;
   for (int probe = 0; probe < SLOTS; probe++, h = (h + 1) % SLOTS) {

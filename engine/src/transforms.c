@@ -38,8 +38,12 @@ static int identity_vmap(mlx_array* outs, int* out_axes, const mlx_array* inputs
   return mlx_array_set(&outs[0], inputs[0]);
 }
 
-static const mlx_prim_ prim_trace = {
-    .name = "trace", .cpu = copy_kernel, .vjp = identity_vjp, .jvp = identity_jvp, .vmap = identity_vmap};
+static const mlx_prim_ prim_trace = {.name = "trace",
+                                     .cpu = copy_kernel,
+                                     .gpu = MLX_GPU_KERNEL_(copy_kernel),
+                                     .vjp = identity_vjp,
+                                     .jvp = identity_jvp,
+                                     .vmap = identity_vmap};
 MLX_REGISTER_PRIM(prim_trace);
 
 int mlx_vjp_zero_(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,

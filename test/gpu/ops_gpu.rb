@@ -339,7 +339,7 @@ class GPUOpsTest < Minitest::Test
   def test_unimplemented_prim_fails_on_gpu
     skip "the CPU stands in for the GPU" if GPU == :cpu
     x = arr(:float32, [4, 4])
-    err = assert_raises(MLX::Error) { MX.sort(x, stream: GPU).to_a }
+    err = assert_raises(MLX::Error) { MX.fft(x, stream: GPU).to_a }
     assert_includes err.message, "not implemented on gpu"
   end
 
@@ -570,6 +570,52 @@ class GPUOpsTest < Minitest::Test
   # threefry on the GPU: the same bits as the CPU for every width and an
   # odd number of bytes (the cut last word), split keys, and the
   # distributions built from them (elementwise ops on the bits).
+  # fused attention: grouped-query heads, keys in several tiles, no mask,
+  # "causal" (also with more queries than keys: rows that see no key),
+  # bool and additive masks, sinks, a transposed query, one query row,
+  # and the vjp (built from matmuls and softmax).
+  def test_scaled_dot_product_attention
+    FLOATS.each do |dt|
+      dom = { domain: (-1.0..1.0) }
+      q = arr(dt, [2, 4, 9, 16], **dom)
+      k = arr(dt, [2, 2, 37, 16], **dom)
+      v = arr(dt, [2, 2, 37, 24], **dom)
+      qt = MX.transpose(arr(dt, [2, 9, 4, 16], **dom), [0, 2, 1, 3], stream: :cpu)
+      q1 = arr(dt, [2, 4, 1, 16], **dom)
+      qlong = arr(dt, [1, 2, 50, 16], **dom)
+      kshort = arr(dt, [1, 2, 20, 16], **dom)
+      vshort = arr(dt, [1, 2, 20, 16], **dom)
+      bmask = MX.array(values(:bool, 9 * 37), MX.bool_).reshape([9, 37])
+      amask = arr(dt, [2, 1, 9, 37], domain: (-4.0..0.0))
+      sinks = arr(dt, [4], **dom)
+      big_q = arr(dt, [1, 2, 70, 128], **dom)
+      big_k = arr(dt, [1, 2, 90, 128], **dom)
+      big_v = arr(dt, [1, 2, 90, 64], **dom)
+      MX.eval(q, k, v, qt, q1, qlong, kshort, vshort, bmask, amask, sinks, big_q, big_k, big_v)
+      sc = 0.25
+      check("sdpa:#{dt}") { |d| MX.scaled_dot_product_attention(q, k, v, sc, nil, stream: d) }
+      check("sdpa_causal:#{dt}") { |d| MX.scaled_dot_product_attention(q, k, v, sc, "causal", stream: d) }
+      check("sdpa_causal_more_queries:#{dt}") do |d|
+        MX.scaled_dot_product_attention(qlong, kshort, vshort, sc, "causal", stream: d)
+      end
+      check("sdpa_bool_mask:#{dt}") { |d| MX.scaled_dot_product_attention(q, k, v, sc, bmask, stream: d) }
+      check("sdpa_additive_mask:#{dt}") { |d| MX.scaled_dot_product_attention(q, k, v, sc, amask, stream: d) }
+      check("sdpa_sinks:#{dt}") { |d| MX.scaled_dot_product_attention(q, k, v, sc, "causal", sinks, stream: d) }
+      check("sdpa_transposed:#{dt}") { |d| MX.scaled_dot_product_attention(qt, k, v, sc, nil, stream: d) }
+      check("sdpa_one_row:#{dt}") { |d| MX.scaled_dot_product_attention(q1, k, v, sc, nil, stream: d) }
+      check("sdpa_head_128:#{dt}") { |d| MX.scaled_dot_product_attention(big_q, big_k, big_v, sc, "causal", stream: d) }
+      next unless %i[float32 float64].include?(dt)
+
+      check("sdpa_vjp:#{dt}") do |d|
+        f = lambda do |a, b, c|
+          MX.sum(MX.multiply(MX.scaled_dot_product_attention(a, b, c, sc, amask, stream: d), 0.5, stream: d), stream: d)
+        end
+        g = MX.grad(f, argnums: [0, 1, 2]).call(q, k, v)
+        MX.concatenate(g.map { |x| MX.flatten(x, stream: d) }, 0, stream: d)
+      end
+    end
+  end
+
   def test_random
     key = MX.key(42)
     MX.eval(key)

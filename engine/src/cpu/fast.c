@@ -503,8 +503,8 @@ static const void* head_rows(void* dst, int64_t* ld, const mlx_node_* a, int64_t
 SDPA_ITEMS(sdpa_f32, float, MLX_FLOAT32, cblas_sgemm, exp_neg, row_max_f32, exp_sum_f32)
 SDPA_ITEMS(sdpa_f64, double, MLX_FLOAT64, cblas_dgemm, exp, row_max_f64, exp_sum_f64)
 
-/* The lowest finite value of a floating dtype (upstream's finfo.min). */
-static double dtype_lowest(mlx_dtype dt) {
+/* Declared in fast.h. */
+double mlx_fast_lowest_(mlx_dtype dt) {
   switch (dt) {
     case MLX_FLOAT16: return -65504.0;
     case MLX_BFLOAT16: return -3.3895313892515355e38;
@@ -532,7 +532,7 @@ int mlx_cpu_fast_sdpa_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, con
   j.Lk = j.k->shape[2];
   j.Dv = j.v->shape[3];
   j.nqb = (j.Lq + QB - 1) / QB;
-  j.lowest = dtype_lowest(out->dtype);
+  j.lowest = mlx_fast_lowest_(out->dtype);
   int64_t wide = j.D > j.Dv ? j.D : j.Dv;
   j.kb = GEMM_SINGLE_THREAD_WORK / (QB * (wide > 0 ? wide : 1));
   j.kb = j.kb < 16 ? 16 : j.kb > 512 ? 512 : j.kb;

@@ -38,6 +38,9 @@ int mlx_cpu_fast_rms_norm_(mlx_node_** outs, int nout, mlx_node_** ins, int nin,
 int mlx_cpu_fast_layer_norm_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params);
 /* outs[0] = rope of ins[0] at offsets ins[1] (frequencies ins[2]). */
 int mlx_cpu_fast_rope_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params);
+/* The lowest finite value of a floating dtype (upstream's finfo.min):
+ * the score attention gives a hidden key. */
+double mlx_fast_lowest_(mlx_dtype dt);
 /* outs[0] = attention of q, k, v (see mlx_fast_sdpa_params_). */
 int mlx_cpu_fast_sdpa_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params);
 

@@ -6,20 +6,24 @@
  * a device copy on its own stream (mlx_cuda_in_) and keeps it; a GPU
  * kernel's output is device-only until the host reads it: then the host
  * copy is made on the writer's stream and waited for (mlx_cuda_host_sync_).
- * Each device copy carries the event recorded after its writer (or after
- * its upload): another stream waits on it before reading. Data crosses the
- * bus once, and only when read on the other side.
+ * Each device copy remembers its writer's stream (or its upload's):
+ * another stream reading it first waits for that stream, through an event
+ * recorded then (no event is recorded per kernel). Data crosses the bus
+ * once, and only when read on the other side; small uploads go through
+ * pinned staging memory, so the host never waits for them.
  *
  * Device memory comes from a caching allocator per device (size classes
  * like the host allocator's, cudaMalloc underneath, no managed memory). A
- * block given back carries an event recorded on every stream that used it;
- * it is reused at once on the stream that recorded it (stream order keeps
- * the new writer behind the old readers) and after a cudaStreamWaitEvent
- * on any other. One mutex guards buffer states, streams and the caches. */
+ * block given back remembers the last stream that used it (which first
+ * waited for the others); it is reused at once on that stream (stream
+ * order keeps the new writer behind the old readers) and after waiting
+ * for it on any other. One mutex guards buffer states, streams and the
+ * caches. */
 #include <cuda_runtime_api.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../gpu_backend.h"
 #include "backend.h"
@@ -79,12 +83,43 @@ int mlx_cuda_check_(cudaError_t e, const char* what) {
                     what, cudaGetErrorString(e), cudaGetErrorName(e));
 }
 
+/* cudaSetDevice, skipped when dev is already this thread's current
+ * device (every kernel driver asks for its stream's device). Every device
+ * switch of the backend goes through here, so the cache stays true. */
+static _Thread_local int current_device = -1;
+static int set_device(int dev) {
+  if (dev == current_device) return MLX_OK;
+  cudaError_t e = cudaSetDevice(dev);
+  if (e != cudaSuccess) {
+    current_device = -1;
+    return mlx_cuda_check_(e, "cudaSetDevice");
+  }
+  current_device = dev;
+  return MLX_OK;
+}
+
+/* Scratch buffers of the kernel drivers come from the device's default
+ * memory pool (cudaMallocAsync); by default the pool gives its memory
+ * back at every synchronization and maps it again at the next use. Keep
+ * it instead (mlx_cuda_clear_cache_ trims it). */
+static void keep_pool_memory(int dev) {
+  static unsigned char done[MAX_DEVICES];
+  if (dev < 0 || dev >= MAX_DEVICES || done[dev]) return;
+  done[dev] = 1;
+  cudaMemPool_t mp;
+  uint64_t keep = UINT64_MAX;
+  if (cudaDeviceGetDefaultMemPool(&mp, dev) != cudaSuccess ||
+      cudaMemPoolSetAttribute(mp, cudaMemPoolAttrReleaseThreshold, &keep) != cudaSuccess)
+    cudaGetLastError(); /* the pool then releases as by default */
+}
+
 /* The stream of MLX stream index idx on device dev, created at first use;
  * the caller holds lock. */
 static int stream_locked(int idx, int dev, cudaStream_t* out) {
   if (idx < 0 || idx >= MAX_STREAMS) return mlx_error_(MLX_ERROR_ARGUMENT, "[gpu] stream index %d out of range", idx);
   if (!stream_made[idx]) {
-    MLX_TRY(mlx_cuda_check_(cudaSetDevice(dev), "cudaSetDevice"));
+    MLX_TRY(set_device(dev));
+    keep_pool_memory(dev);
     MLX_TRY(mlx_cuda_check_(cudaStreamCreateWithFlags(&streams[idx], cudaStreamNonBlocking), "cudaStreamCreate"));
     stream_dev[idx] = dev;
     stream_made[idx] = 1;
@@ -96,7 +131,7 @@ static int stream_locked(int idx, int dev, cudaStream_t* out) {
 int mlx_cuda_stream_(mlx_stream s, cudaStream_t* out) {
   pthread_mutex_lock(&lock);
   int rc = stream_locked(s.index, s.device.index, out);
-  if (!rc) rc = mlx_cuda_check_(cudaSetDevice(s.device.index), "cudaSetDevice");
+  if (!rc) rc = set_device(s.device.index);
   pthread_mutex_unlock(&lock);
   return rc;
 }
@@ -111,14 +146,121 @@ int mlx_cuda_synchronize_(int idx, int device) {
   return mlx_cuda_check_(cudaStreamSynchronize(st), "cudaStreamSynchronize");
 }
 
+/* Makes stream st (MLX stream index reader) wait for everything enqueued
+ * so far on stream index `from`, through an event recorded on `from` now
+ * (one kept per stream; a wait takes the record current at its call).
+ * Recording only when another stream needs it, instead of after every
+ * kernel, waits for a little more work than strictly needed and spares
+ * an event record per kernel. Leaves the reader's device current. Caller
+ * holds lock. */
+static cudaEvent_t marks[MAX_STREAMS];
+static unsigned char mark_made[MAX_STREAMS];
+
+static int wait_for_stream_locked(cudaStream_t st, int reader, int from) {
+  if (from < 0 || from >= MAX_STREAMS || !stream_made[from] || from == reader) return MLX_OK;
+  MLX_TRY(set_device(stream_dev[from]));
+  if (!mark_made[from]) {
+    MLX_TRY(mlx_cuda_check_(cudaEventCreateWithFlags(&marks[from], cudaEventDisableTiming), "cudaEventCreate"));
+    mark_made[from] = 1;
+  }
+  MLX_TRY(mlx_cuda_check_(cudaEventRecord(marks[from], streams[from]), "cudaEventRecord"));
+  MLX_TRY(mlx_cuda_check_(cudaStreamWaitEvent(st, marks[from], 0), "cudaStreamWaitEvent"));
+  return reader >= 0 && reader < MAX_STREAMS && stream_made[reader] ? set_device(stream_dev[reader]) : MLX_OK;
+}
+
+/* ---- staged uploads ------------------------------------------------------ */
+
+/* A copy from pageable host memory makes the host wait for the copy, and
+ * so for every kernel queued before it on the stream: the CPU would stop
+ * running ahead of the GPU at each scalar operand or index array. Small
+ * uploads are instead copied into a pinned ring (STAGE_CHUNKS chunks of
+ * STAGE_CHUNK bytes) and sent from there asynchronously. A chunk serves
+ * one stream at a time; when it is left, an event recorded on that
+ * stream marks its copies done, and the ring waits for it only when it
+ * comes round to the chunk again. Larger uploads (or no pinned memory)
+ * copy from pageable memory directly. Caller holds lock. */
+#define STAGE_CHUNKS 64
+#define STAGE_CHUNK ((size_t)256 << 10)
+
+static struct {
+  char* base;
+  int tried;
+  int cur, cur_stream;
+  size_t used;
+  cudaEvent_t ev[STAGE_CHUNKS];
+  int ev_dev[STAGE_CHUNKS]; /* the device ev was made on, -1: none yet */
+  unsigned char pending[STAGE_CHUNKS];
+} stage;
+
+static void stage_init_locked(void) {
+  stage.tried = 1;
+  stage.cur_stream = -1;
+  for (int i = 0; i < STAGE_CHUNKS; i++) stage.ev_dev[i] = -1;
+  void* p = NULL;
+  if (cudaHostAlloc(&p, STAGE_CHUNKS * STAGE_CHUNK, cudaHostAllocPortable) != cudaSuccess) {
+    cudaGetLastError();
+    return;
+  }
+  stage.base = p;
+}
+
+/* Leaves the current chunk: its event (made on the stream's device)
+ * follows its copies; the next chunk is waited for if its last round of
+ * copies may still be running. */
+static int stage_next_locked(void) {
+  int c = stage.cur, sidx = stage.cur_stream;
+  if (sidx >= 0) {
+    int dev = stream_dev[sidx];
+    MLX_TRY(set_device(dev));
+    if (stage.ev_dev[c] != dev) {
+      if (stage.ev_dev[c] >= 0) cudaEventDestroy(stage.ev[c]);
+      stage.ev_dev[c] = -1;
+      MLX_TRY(mlx_cuda_check_(cudaEventCreateWithFlags(&stage.ev[c], cudaEventDisableTiming), "cudaEventCreate"));
+      stage.ev_dev[c] = dev;
+    }
+    MLX_TRY(mlx_cuda_check_(cudaEventRecord(stage.ev[c], streams[sidx]), "cudaEventRecord"));
+    stage.pending[c] = 1;
+  }
+  stage.cur = (c + 1) % STAGE_CHUNKS;
+  stage.used = 0;
+  stage.cur_stream = -1;
+  if (stage.pending[stage.cur]) {
+    MLX_TRY(mlx_cuda_check_(cudaEventSynchronize(stage.ev[stage.cur]), "cudaEventSynchronize"));
+    stage.pending[stage.cur] = 0;
+  }
+  return MLX_OK;
+}
+
+static int upload_locked(void* dst, const void* src, size_t n, cudaStream_t st, int sidx, const char* what) {
+  if (!stage.tried) stage_init_locked();
+  if (!stage.base || n > STAGE_CHUNK)
+    return mlx_cuda_check_(cudaMemcpyAsync(dst, src, n, cudaMemcpyHostToDevice, st), what);
+  if (stage.cur_stream >= 0 && (stage.cur_stream != sidx || stage.used + n > STAGE_CHUNK)) {
+    MLX_TRY(stage_next_locked());
+    MLX_TRY(set_device(stream_dev[sidx]));
+  }
+  char* slot = stage.base + (size_t)stage.cur * STAGE_CHUNK + stage.used;
+  memcpy(slot, src, n);
+  stage.used += (n + 255) & ~(size_t)255;
+  stage.cur_stream = sidx;
+  return mlx_cuda_check_(cudaMemcpyAsync(dst, slot, n, cudaMemcpyHostToDevice, st), what);
+}
+
+int mlx_cuda_upload_(void* dst, const void* src, size_t n, mlx_stream s, cudaStream_t st, const char* what) {
+  if (n == 0) return MLX_OK;
+  pthread_mutex_lock(&lock);
+  int rc = upload_locked(dst, src, n, st, s.index, what);
+  pthread_mutex_unlock(&lock);
+  return rc;
+}
+
 /* ---- the device allocator ----------------------------------------------- */
 
 typedef struct block {
   void* ptr;
   size_t cap;
   int dev;
-  cudaEvent_t ev; /* recorded when the block was given back */
-  int ev_stream;  /* the stream that recorded it, -1: none */
+  int last_stream; /* the stream whose work must pass its release first, -1: none */
   struct block* next;
 } block;
 
@@ -144,9 +286,8 @@ static int size_class(size_t n, size_t* cap) {
 }
 
 static void free_block(block* b) {
-  cudaSetDevice(b->dev);
+  set_device(b->dev);
   cudaFree(b->ptr);
-  cudaEventDestroy(b->ev);
   free(b);
 }
 
@@ -180,7 +321,7 @@ static block* dev_alloc_locked(int dev, size_t n, cudaStream_t st, int sidx) {
     }
   }
   if (b) {
-    if (b->ev_stream >= 0 && b->ev_stream != sidx && mlx_cuda_check_(cudaStreamWaitEvent(st, b->ev, 0), "cudaStreamWaitEvent")) {
+    if (wait_for_stream_locked(st, sidx, b->last_stream)) {
       free_block(b);
       return NULL;
     }
@@ -190,7 +331,7 @@ static block* dev_alloc_locked(int dev, size_t n, cudaStream_t st, int sidx) {
       mlx_error_(MLX_ERROR_MEMORY, "[gpu] out of host memory");
       return NULL;
     }
-    cudaSetDevice(dev);
+    set_device(dev);
     cudaError_t e = cudaMalloc(&b->ptr, cap);
     if (e == cudaErrorMemoryAllocation) {
       /* Give the cache back and try once more. */
@@ -204,30 +345,30 @@ static block* dev_alloc_locked(int dev, size_t n, cudaStream_t st, int sidx) {
       mlx_error_(MLX_ERROR_MEMORY, "[gpu] cannot allocate %zu bytes on gpu %d (%zu in use)", n, dev, p->active);
       return NULL;
     }
-    if (mlx_cuda_check_(cudaEventCreateWithFlags(&b->ev, cudaEventDisableTiming), "cudaEventCreate")) {
-      cudaFree(b->ptr);
-      free(b);
-      return NULL;
-    }
     b->cap = cap;
     b->dev = dev;
   }
-  b->ev_stream = -1;
+  b->last_stream = -1;
   b->next = NULL;
   p->active += cap;
   if (p->active > p->peak) p->peak = p->active;
   return b;
 }
 
-/* Caches b once every use so far is done: its event is recorded on the
- * last stream that used it, after that stream waited for the others. */
+/* Caches b for reuse after every use so far: the last stream that used it
+ * first waits for the others, and a later user on another stream waits
+ * for the last one (wait_for_stream_locked, at reuse). */
 static void dev_free_locked(block* b, int last, const uint64_t* used) {
   dev_pool* p = &pools[b->dev];
   p->active -= b->cap;
-  cudaSetDevice(b->dev);
+  set_device(b->dev);
   int rec = last >= 0 && last < MAX_STREAMS && stream_made[last];
   if (rec) {
     for (int i = 0; i < MAX_STREAMS; i++) {
+      if (!used[i / 64]) { /* no stream of this word: skip it */
+        i += 63;
+        continue;
+      }
       if (i == last || !(used[i / 64] >> (i % 64) & 1u) || !stream_made[i]) continue;
       cudaEvent_t tmp;
       if (cudaEventCreateWithFlags(&tmp, cudaEventDisableTiming) == cudaSuccess) {
@@ -238,9 +379,8 @@ static void dev_free_locked(block* b, int last, const uint64_t* used) {
         cudaStreamSynchronize(streams[i]);
       }
     }
-    cudaEventRecord(b->ev, streams[last]);
   }
-  b->ev_stream = rec ? last : -1;
+  b->last_stream = rec ? last : -1;
   size_t c;
   int cls = size_class(b->cap, &c);
   if (cls < 0) {
@@ -265,9 +405,12 @@ void mlx_cuda_memory_stats_(int dev, size_t* active, size_t* peak, size_t* cache
 void mlx_cuda_clear_cache_(int dev) {
   pthread_mutex_lock(&lock);
   if (dev >= 0 && dev < MAX_DEVICES) {
-    cudaSetDevice(dev);
+    set_device(dev);
     cudaDeviceSynchronize();
     clear_cache_locked(dev);
+    cudaMemPool_t mp;
+    if (cudaDeviceGetDefaultMemPool(&mp, dev) != cudaSuccess || cudaMemPoolTrimTo(mp, 0) != cudaSuccess)
+      cudaGetLastError();
   }
   pthread_mutex_unlock(&lock);
 }
@@ -277,10 +420,8 @@ void mlx_cuda_clear_cache_(int dev) {
 typedef struct {
   block* blk;        /* device copy, NULL until one is made */
   unsigned char host_valid, dev_valid;
-  unsigned char pending; /* written by the kernel being run: event not yet recorded */
-  unsigned char ready_set;
-  cudaEvent_t ready; /* after the device copy's writer (or upload) */
-  int ready_stream;
+  unsigned char pending; /* written by the kernel being run, not yet marked ready */
+  int ready_stream;  /* the stream of the device copy's writer (or upload), -1: none */
   int last_stream;   /* the last stream that used the device copy */
   uint64_t used[MAX_STREAMS / 64];
 } gbuf;
@@ -304,15 +445,6 @@ static void mark_use(gbuf* g, int sidx) {
   g->used[sidx / 64] |= (uint64_t)1 << (sidx % 64);
 }
 
-static int record_ready(gbuf* g, cudaStream_t st, int sidx) {
-  if (!g->ready_set) {
-    MLX_TRY(mlx_cuda_check_(cudaEventCreateWithFlags(&g->ready, cudaEventDisableTiming), "cudaEventCreate"));
-    g->ready_set = 1;
-  }
-  g->ready_stream = sidx;
-  return mlx_cuda_check_(cudaEventRecord(g->ready, st), "cudaEventRecord");
-}
-
 int mlx_cuda_in_(const mlx_node_* n, mlx_stream s, const void** ptr) {
   mlx_buffer_* b = n->buf;
   cudaStream_t st = NULL;
@@ -324,12 +456,13 @@ int mlx_cuda_in_(const mlx_node_* n, mlx_stream s, const void** ptr) {
     if (!g->blk) g->blk = dev_alloc_locked(s.device.index, b->nbytes, st, s.index);
     if (!g->blk) rc = mlx_last_error_code();
     if (!rc && b->nbytes)
-      rc = mlx_cuda_check_(cudaMemcpyAsync(g->blk->ptr, b->data, b->nbytes, cudaMemcpyHostToDevice, st),
-                           "upload (cudaMemcpyAsync)");
-    if (!rc) rc = record_ready(g, st, s.index);
-    if (!rc) g->dev_valid = 1;
-  } else if (!rc && g->ready_set && g->ready_stream != s.index) {
-    rc = mlx_cuda_check_(cudaStreamWaitEvent(st, g->ready, 0), "cudaStreamWaitEvent");
+      rc = upload_locked(g->blk->ptr, b->data, b->nbytes, st, s.index, "upload (cudaMemcpyAsync)");
+    if (!rc) {
+      g->ready_stream = s.index;
+      g->dev_valid = 1;
+    }
+  } else if (!rc && g->ready_stream != s.index) {
+    rc = wait_for_stream_locked(st, s.index, g->ready_stream);
   }
   if (!rc) {
     mark_use(g, s.index);
@@ -371,7 +504,7 @@ void mlx_cuda_record_outputs_(int sidx, mlx_node_** outs, int nout) {
     gbuf* g = b ? b->gpu : NULL;
     if (!g || !g->pending || sidx < 0 || sidx >= MAX_STREAMS || !stream_made[sidx]) continue;
     g->pending = 0;
-    record_ready(g, streams[sidx], sidx);
+    g->ready_stream = sidx;
   }
   pthread_mutex_unlock(&lock);
 }
@@ -385,7 +518,7 @@ int mlx_cuda_host_sync_(mlx_node_* n) {
   if (!g->host_valid) {
     int sidx = g->ready_stream;
     cudaStream_t st = sidx >= 0 ? streams[sidx] : 0;
-    cudaSetDevice(g->blk->dev);
+    set_device(g->blk->dev);
     if (b->nbytes)
       rc = mlx_cuda_check_(cudaMemcpyAsync(b->data, g->blk->ptr, b->nbytes, cudaMemcpyDeviceToHost, st),
                            "download (cudaMemcpyAsync)");
@@ -411,7 +544,6 @@ void mlx_cuda_buffer_release_(mlx_buffer_* b) {
   b->gpu = NULL;
   pthread_mutex_lock(&lock);
   if (g->blk) dev_free_locked(g->blk, g->last_stream, g->used);
-  if (g->ready_set) cudaEventDestroy(g->ready);
   pthread_mutex_unlock(&lock);
   free(g);
 }

@@ -18,6 +18,10 @@ int mlx_cuda_stream_(mlx_stream s, cudaStream_t* out);
  * s: uploads the buffer on s if it has no device copy yet, and makes s
  * wait for the copy's writer when that ran on another stream. */
 int mlx_cuda_in_(const mlx_node_* n, mlx_stream s, const void** ptr);
+/* Copies n bytes of host memory at src to device memory at dst on stream
+ * st (of MLX stream s) without waiting for the copy: small copies go
+ * through pinned staging memory, so src may be reused at once. */
+int mlx_cuda_upload_(void* dst, const void* src, size_t n, mlx_stream s, cudaStream_t st, const char* what);
 /* Gives out a new row-major buffer whose device copy the kernel on s
  * writes (the host copy is made when the host reads it). */
 int mlx_cuda_out_(mlx_node_* out, mlx_stream s, void** ptr);

@@ -1,8 +1,9 @@
 /* CUDA kernel drivers of the fast family: rms_norm and layer_norm (a block
- * per row, cuda/norm.cu) and rope. An input that is not dense rows is
+ * per row, cuda/norm.cu), rope, and fused attention (cuda/attention.cu). An input that is not dense rows is
  * first copied dense on the device. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../cpu/fast.h"
 #include "backend.h"
@@ -79,9 +80,7 @@ int mlx_cuda_fast_rope_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, co
   if (!rc) rc = mlx_cuda_in_(x, s, &src);
   if (!rc) rc = mlx_cuda_in_(off, s, &offs);
   if (!rc) rc = mlx_cuda_check_(cudaMallocAsync(&dinv, sizeof(float) * (size_t)(half > 0 ? half : 1), st), "rope");
-  /* From pageable memory the copy has read inv when it returns. */
-  if (!rc && half > 0)
-    rc = mlx_cuda_check_(cudaMemcpyAsync(dinv, inv, sizeof(float) * (size_t)half, cudaMemcpyHostToDevice, st), "rope");
+  if (!rc && half > 0) rc = mlx_cuda_upload_(dinv, inv, sizeof(float) * (size_t)half, s, st, "rope");
   if (!rc && !(x->flags & MLX_FLAG_ROW_CONTIG)) {
     rc = mlx_cuda_dense_copy_(&tmpx, src, x->dtype, x->dtype, x->shape, x->strides, x->ndim, "rope", st);
     if (!rc) src = tmpx;
@@ -100,5 +99,94 @@ int mlx_cuda_fast_rope_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, co
   if (tmpx) cudaFreeAsync(tmpx, st);
   if (tmpo) cudaFreeAsync(tmpo, st);
   free(inv);
+  return rc;
+}
+
+/* q, k, v are read in place when their last dim has unit stride (else
+ * copied dense); the mask is read through its broadcast strides; sinks
+ * are copied to the compute type. One launch of cuda/attention.cu. */
+int mlx_cuda_fast_sdpa_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {
+  const mlx_fast_sdpa_params_* p = params;
+  mlx_node_* out = outs[0];
+  mlx_node_* qkv[3] = {ins[0], ins[1], ins[2]};
+  int at = 3;
+  mlx_node_* mask = p->has_mask ? ins[at++] : NULL;
+  mlx_node_* sinks = p->has_sinks ? ins[at++] : NULL;
+  mlx_stream s = out->stream;
+  cudaStream_t st;
+  void* dst;
+  MLX_TRY(mlx_cuda_stream_(s, &st));
+  MLX_TRY(mlx_cuda_out_(out, s, &dst));
+  if (out->size == 0) return MLX_OK;
+  mlx_dtype dt = out->dtype;
+  if (qkv[2]->shape[2] == 0) /* no keys: upstream's empty matmul gives zeros */
+    return mlx_cuda_check_(cudaMemsetAsync(dst, 0, (size_t)out->size * mlx_dtype_size(dt), st), "sdpa");
+  mlx_cu_sdpa_ l;
+  memset(&l, 0, sizeof l);
+  l.B = qkv[0]->shape[0];
+  l.Nq = qkv[0]->shape[1];
+  l.Lq = qkv[0]->shape[2];
+  l.D = qkv[0]->shape[3];
+  l.Nkv = qkv[1]->shape[1];
+  l.Lk = qkv[1]->shape[2];
+  l.Dv = qkv[2]->shape[3];
+  l.causal = p->causal;
+  l.scale = p->scale;
+  l.lowest = mlx_fast_lowest_(dt);
+  if (l.Dv > 256 || mlx_cu_sdpa_shared_bytes_(dt, l.D, l.Dv) > 200 * 1024)
+    return mlx_error_(MLX_ERROR_UNSUPPORTED,
+                      "[scaled_dot_product_attention] head dimensions %lld and %lld are not implemented on gpu "
+                      "(at most 256)", (long long)l.D, (long long)l.Dv);
+  const void* ptr[3];
+  void* tmp[5] = {NULL, NULL, NULL, NULL, NULL};
+  int64_t* strides[3] = {l.qs, l.ks, l.vs};
+  int rc = MLX_OK;
+  for (int i = 0; i < 3 && !rc; i++) {
+    mlx_node_* x = qkv[i];
+    rc = mlx_cuda_in_(x, s, &ptr[i]);
+    if (!rc && x->strides[3] != 1 && x->shape[3] > 1) {
+      rc = mlx_cuda_dense_copy_(&tmp[i], ptr[i], x->dtype, x->dtype, x->shape, x->strides, 4, "sdpa", st);
+      ptr[i] = tmp[i];
+      strides[i][0] = x->shape[1] * x->shape[2] * x->shape[3];
+      strides[i][1] = x->shape[2] * x->shape[3];
+      strides[i][2] = x->shape[3];
+    } else {
+      for (int d = 0; d < 3; d++) strides[i][d] = x->strides[d];
+    }
+  }
+  const void *mptr = NULL, *sptr = NULL;
+  if (!rc && mask) {
+    l.mask_kind = mask->dtype == MLX_BOOL ? 1 : 2;
+    rc = mlx_cuda_in_(mask, s, &mptr);
+    if (!rc && mask->dtype != MLX_BOOL && mask->dtype != dt) {
+      rc = mlx_cuda_dense_copy_(&tmp[3], mptr, mask->dtype, dt, mask->shape, mask->strides, 4, "sdpa", st);
+      mptr = tmp[3];
+      int64_t acc = 1;
+      for (int d = 3; d >= 0; d--) {
+        l.ms[d] = acc;
+        acc *= mask->shape[d];
+      }
+    } else {
+      for (int d = 0; d < 4; d++) l.ms[d] = mask->strides[d];
+    }
+  }
+  if (!rc && sinks) {
+    rc = mlx_cuda_in_(sinks, s, &sptr);
+    if (!rc) {
+      rc = mlx_cuda_dense_copy_(&tmp[4], sptr, sinks->dtype, dt == MLX_FLOAT64 ? MLX_FLOAT64 : MLX_FLOAT32,
+                                sinks->shape, sinks->strides, sinks->ndim, "sdpa", st);
+      sptr = tmp[4];
+    }
+  }
+  if (!rc) {
+    int lr = mlx_cu_sdpa_launch_(dt, dst, ptr[0], ptr[1], ptr[2], &l, mptr, sptr, st);
+    if (lr < 0)
+      rc = mlx_error_(MLX_ERROR_UNSUPPORTED, "[scaled_dot_product_attention] not implemented on gpu for %s",
+                      mlx_dtype_name(dt));
+    else if (lr)
+      rc = mlx_cuda_check_((cudaError_t)lr, "scaled_dot_product_attention");
+  }
+  for (int i = 0; i < 5; i++)
+    if (tmp[i]) cudaFreeAsync(tmp[i], st);
   return rc;
 }

@@ -53,6 +53,7 @@ int mlx_cuda_logsumexp_(struct mlx_node_** outs, int nout, struct mlx_node_** in
 int mlx_cuda_fast_rms_norm_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cuda_fast_layer_norm_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cuda_fast_rope_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_fast_sdpa_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cuda_random_bits_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cuda_random_split_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cuda_gather_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
@@ -63,6 +64,13 @@ int mlx_cuda_argreduce_(struct mlx_node_** outs, int nout, struct mlx_node_** in
 int mlx_cuda_concatenate_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cuda_pad_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cuda_slice_update_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+/* conv (conv.c): im2col on the device, then a cuBLAS gemm per chunk. */
+int mlx_cuda_conv_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+/* sort, argsort, partition, argpartition (sort.c), the scans (scan.c),
+ * tril/triu (tri.c). */
+int mlx_cuda_sort_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_scan_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_tril_triu_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 /* The CPU view kernels the GPU entries reuse (cpu/shape.h, cpu/strided.h). */
 int mlx_cpu_transpose_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cpu_broadcast_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);

@@ -133,7 +133,71 @@ int mlx_cu_gather_axis_launch_(int itemsize, void* dst, const void* src, const v
                                const mlx_cu_axis_* l, void* stream);
 int mlx_cu_scatter_axis_launch_(mlx_dtype dt, int sum, void* dst, const void* vals, const void* idx, int idx64,
                                 const mlx_cu_axis_* l, void* stream);
+/* Fused attention (cuda/attention.cu): q [B, Nq, Lq, D], k [B, Nkv, Lk,
+ * D], v [B, Nkv, Lk, Dv], each with unit inner stride and the element
+ * strides qs/ks/vs of its first three dims; the output dense [B, Nq, Lq,
+ * Dv]. mask_kind 0: none, 1: bool, 2: additive in the inputs' dtype, read
+ * at strides ms (0 where broadcast). sinks: Nq values in the compute type
+ * (float, or double for float64) or NULL. lowest: the dtype's lowest
+ * finite value, the score of a hidden key. */
+typedef struct {
+  int64_t B, Nq, Nkv, Lq, Lk, D, Dv;
+  int64_t qs[3], ks[3], vs[3], ms[4];
+  int mask_kind, causal;
+  float scale;
+  double lowest;
+} mlx_cu_sdpa_;
+/* -1 when dt is not float32/float16/bfloat16/float64 or Dv > 256. */
+int mlx_cu_sdpa_launch_(mlx_dtype dt, void* out, const void* q, const void* k, const void* v, const mlx_cu_sdpa_* p,
+                        const void* mask, const void* sinks, void* stream);
+/* The shared memory one block of the attention kernel needs. */
+int mlx_cu_sdpa_shared_bytes_(mlx_dtype dt, int64_t D, int64_t Dv);
 int mlx_cu_softmax_launch_(mlx_dtype dt, void* dst, const void* src, int64_t rows, int64_t n, int lse, void* stream);
+/* conv's im2col (cuda/conv.cu): the column matrix [G][rows][L] (L = taps
+ * * cg, columns in the weight's (t0, t1, t2, c) order) of output
+ * positions r0 .. r0 + rows - 1 (P per image; out[3] of them, spatial
+ * dims padded to 3 with leading 1s), from the input at xs (batch, then
+ * the 3 spatial dims, 0 for the padding ones) and xc (channels), in
+ * elements: the element at o * stride - lo + t * kdil (taps reversed
+ * when flip) in the input dilated by idil (extent ind), zero outside it
+ * or between dilated elements. -1 when dt is not a float dtype. */
+typedef struct {
+  int64_t r0, rows, P, G, L, cg;
+  int64_t k[3], out[3], stride[3], lo[3], kdil[3], idil[3], ind[3];
+  int64_t xs[4], xc;
+  int flip;
+} mlx_cu_im2col_;
+int mlx_cu_im2col_launch_(mlx_dtype dt, void* dst, const void* src, const mlx_cu_im2col_* l, void* stream);
+
+/* Sort family and scans (cuda/sort.cu, cuda/scan.cu). A sort layout:
+ * rows independent rows of n elements, row r (the non-axis dims in
+ * row-major order) starting at the offset of r over rshape/rstrides
+ * (rdim collapsed dims) and read at astride along the axis; the output
+ * is row-major in the input's shape: element i of row r = (outer o,
+ * inner k) at o * n * inner + i * inner + k. */
+typedef struct {
+  int64_t rows, n, inner, astride;
+  int rdim;
+  int64_t rshape[MLX_CU_MAXDIM], rstrides[MLX_CU_MAXDIM];
+} mlx_cu_sort_;
+/* sort: each row sorted stably by cpu/sort.c's keys (NaN last, -0.0
+ * with 0.0), its values of dt or (arg) its uint32 positions. partition:
+ * kth (0 <= kth < n) placed as libstdc++'s nth_element (cpu/sort.c's
+ * steps) leaves it. */
+int mlx_cu_sort_launch_(mlx_dtype dt, int arg, void* dst, const void* src, const mlx_cu_sort_* l, void* stream);
+int mlx_cu_partition_launch_(mlx_dtype dt, int arg, int64_t kth, void* dst, const void* src, const mlx_cu_sort_* l,
+                             void* stream);
+/* Scan kinds, as cpu/sort.h's mlx_scan_kind_ (checked in cuda/scan.c). */
+enum { MLX_CU_SCAN_SUM = 0, MLX_CU_SCAN_PROD, MLX_CU_SCAN_MAX, MLX_CU_SCAN_MIN, MLX_CU_SCAN_LOGADDEXP };
+/* scan of a dense row-major outer x n x inner array of dtype in along n
+ * into dst (int32 for a bool sum, else in), as cpu/scan.c. */
+int mlx_cu_scan_launch_(int kind, mlx_dtype in, void* dst, const void* src, int64_t outer, int64_t n, int64_t inner,
+                        int reverse, int inclusive, void* stream);
+/* tril/triu (cuda/tri.cu): n row-major items of itemsize bytes, a stack
+ * of rows x cols matrices; dst keeps src's items where j - i <= k (tril)
+ * or j - i >= k (triu, upper) and zeroes the others. src may be dst. */
+int mlx_cu_tril_triu_launch_(int itemsize, void* dst, const void* src, int64_t n, int64_t rows, int64_t cols,
+                             int64_t k, int upper, void* stream);
 
 #ifdef __cplusplus
 }

@@ -23,17 +23,26 @@ typedef cublasStatus_t (*gemm_fn)(cublasHandle_t, cublasOperation_t, cublasOpera
                                   const void*, cudaDataType, int, long long, const void*, cudaDataType, int,
                                   long long, const void*, void*, cudaDataType, int, long long, int,
                                   cublasComputeType_t, cublasGemmAlgo_t);
+/* One cuBLAS handle per MLX stream, made at first use with its stream and
+ * a workspace of WORKSPACE bytes (Hopper's recommended 32 MiB) set once:
+ * cublasSetStream on a shared handle resets its workspace, and costs tens
+ * of microseconds of host time per call. Kernels of two streams may run
+ * at once, so streams share neither handle nor workspace. */
+#define WORKSPACE ((size_t)32 << 20)
+#define MAX_HANDLES 1024
 static struct {
   pthread_once_t once;
   void* lib;
   char why[256];
   create_fn create;
   setstream_fn setstream;
+  setws_fn setws;
   gemm_fn gemm;
   pthread_mutex_t lock;
-  cublasHandle_t handle[64];
+  cublasHandle_t handle[MAX_HANDLES];
+  void* ws[MAX_HANDLES];
   int tf32;
-} blas = {PTHREAD_ONCE_INIT, NULL, "", NULL, NULL, NULL, PTHREAD_MUTEX_INITIALIZER, {0}, 0};
+} blas = {PTHREAD_ONCE_INIT, NULL, "", NULL, NULL, NULL, NULL, PTHREAD_MUTEX_INITIALIZER, {0}, {0}, 0};
 
 static void blas_load(void) {
   const char* names[] = {"libcublas.so.13", "libcublas.so.12", "libcublas.so",
@@ -47,6 +56,7 @@ static void blas_load(void) {
   blas.create = (create_fn)dlsym(blas.lib, "cublasCreate_v2");
   blas.setstream = (setstream_fn)dlsym(blas.lib, "cublasSetStream_v2");
   blas.gemm = (gemm_fn)dlsym(blas.lib, "cublasGemmStridedBatchedEx");
+  blas.setws = (setws_fn)dlsym(blas.lib, "cublasSetWorkspace_v2");
   if (!blas.create || !blas.setstream || !blas.gemm) {
     snprintf(blas.why, sizeof blas.why, "cuBLAS lacks cublasCreate_v2/cublasSetStream_v2/cublasGemmStridedBatchedEx");
     blas.gemm = NULL;
@@ -80,13 +90,24 @@ int mlx_cuda_gemm_(mlx_dtype dt, int trans_a, int trans_b, int64_t m, int64_t n,
   if (m > INT32_MAX || n > INT32_MAX || k > INT32_MAX || lda > INT32_MAX || ldb > INT32_MAX || ldc > INT32_MAX ||
       batch > INT32_MAX)
     return mlx_error_(MLX_ERROR_UNSUPPORTED, "[%s] sizes over 2^31 are not supported on gpu", name);
-  int dev = s.device.index < 64 ? s.device.index : 0;
+  if (s.index < 0 || s.index >= MAX_HANDLES)
+    return mlx_error_(MLX_ERROR_ARGUMENT, "[%s] stream index %d out of range", name, s.index);
   pthread_mutex_lock(&blas.lock);
+  cublasHandle_t h = blas.handle[s.index];
   cublasStatus_t bs = CUBLAS_STATUS_SUCCESS;
-  if (!blas.handle[dev]) bs = blas.create(&blas.handle[dev]);
-  if (bs == CUBLAS_STATUS_SUCCESS) bs = blas.setstream(blas.handle[dev], st);
+  if (!h) {
+    bs = blas.create(&h);
+    if (bs == CUBLAS_STATUS_SUCCESS) bs = blas.setstream(h, st);
+    if (bs == CUBLAS_STATUS_SUCCESS && blas.setws) {
+      if (cudaMalloc(&blas.ws[s.index], WORKSPACE) == cudaSuccess)
+        bs = blas.setws(h, blas.ws[s.index], WORKSPACE);
+      else
+        cudaGetLastError(); /* cuBLAS then manages its own */
+    }
+    if (bs == CUBLAS_STATUS_SUCCESS) blas.handle[s.index] = h;
+  }
   if (bs == CUBLAS_STATUS_SUCCESS)
-    bs = blas.gemm(blas.handle[dev], trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, (int)n,
+    bs = blas.gemm(h, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, (int)n,
                    (int)m, (int)k, alpha, b, ct, (int)ldb, stride_b, a, ct, (int)lda, stride_a, bp, c, ct, (int)ldc,
                    stride_c, (int)batch, comp, CUBLAS_GEMM_DEFAULT);
   pthread_mutex_unlock(&blas.lock);

@@ -14,6 +14,7 @@ static int conv_output_shapes(int64_t* const* shapes, int* ndims, int nout, int 
                               const void* params);
 static const mlx_prim_ prim_conv = {.name = "conv",
                                     .cpu = mlx_cpu_conv_,
+                                    .gpu = MLX_GPU_KERNEL_(mlx_cuda_conv_),
                                     .vjp = mlx_conv_vjp_,
                                     .jvp = mlx_conv_jvp_,
                                     .vmap = mlx_conv_vmap_,

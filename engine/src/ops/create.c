@@ -37,11 +37,19 @@ static const mlx_prim_ prim_eye = {.name = "eye", .cpu = mlx_cpu_eye_, .gpu = ML
 MLX_REGISTER_PRIM(prim_eye);
 static const mlx_prim_ prim_tri = {.name = "tri", .cpu = mlx_cpu_tri_, .gpu = MLX_GPU_KERNEL_(mlx_cuda_tri_)};
 MLX_REGISTER_PRIM(prim_tri);
-static const mlx_prim_ prim_tril = {
-    .name = "tril", .cpu = mlx_cpu_tril_triu_, .vjp = tril_triu_vjp, .jvp = tril_triu_jvp, .vmap = tril_triu_vmap};
+static const mlx_prim_ prim_tril = {.name = "tril",
+                                    .cpu = mlx_cpu_tril_triu_,
+                                    .gpu = MLX_GPU_KERNEL_(mlx_cuda_tril_triu_),
+                                    .vjp = tril_triu_vjp,
+                                    .jvp = tril_triu_jvp,
+                                    .vmap = tril_triu_vmap};
 MLX_REGISTER_PRIM(prim_tril);
-static const mlx_prim_ prim_triu = {
-    .name = "triu", .cpu = mlx_cpu_tril_triu_, .vjp = tril_triu_vjp, .jvp = tril_triu_jvp, .vmap = tril_triu_vmap};
+static const mlx_prim_ prim_triu = {.name = "triu",
+                                    .cpu = mlx_cpu_tril_triu_,
+                                    .gpu = MLX_GPU_KERNEL_(mlx_cuda_tril_triu_),
+                                    .vjp = tril_triu_vjp,
+                                    .jvp = tril_triu_jvp,
+                                    .vmap = tril_triu_vmap};
 MLX_REGISTER_PRIM(prim_triu);
 
 /* Params of full with an input: the kernel's, then what the vmap rule

@@ -59,6 +59,7 @@ static const mlx_prim_ prim_rope = {.name = "fast_rope",
 MLX_REGISTER_PRIM(prim_rope);
 static const mlx_prim_ prim_sdpa = {.name = "fast_scaled_dot_product_attention",
                                     .cpu = mlx_cpu_fast_sdpa_,
+                                    .gpu = MLX_GPU_KERNEL_(mlx_cuda_fast_sdpa_),
                                     .vjp = mlx_fast_sdpa_vjp_,
                                     .jvp = mlx_fast_sdpa_jvp_,
                                     .vmap = mlx_fast_sdpa_vmap_,

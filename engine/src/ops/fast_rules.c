@@ -82,16 +82,6 @@ static int ln_fallback(mlx_array* res, const mlx_array* in, const mlx_fast_norm_
   return rc;
 }
 
-/* The lowest finite value of a floating dtype (upstream's finfo.min). */
-static double lowest_of(mlx_dtype dt) {
-  switch (dt) {
-    case MLX_FLOAT16: return -65504.0;
-    case MLX_BFLOAT16: return -3.3895313892515355e38;
-    case MLX_FLOAT64: return -DBL_MAX;
-    default: return -FLT_MAX;
-  }
-}
-
 /* Upstream's sdpa fallback on prepared inputs (q, k, v of the result
  * dtype; the mask broadcast to [B, Nq, Lq, Lk]; sinks [Nq]). */
 static int sdpa_fallback(mlx_array* res, const mlx_array* in, int nin, const mlx_fast_sdpa_params_* p, mlx_stream s) {
@@ -141,7 +131,7 @@ static int sdpa_fallback(mlx_array* res, const mlx_array* in, int nin, const mlx
       }
     }
     if (!rc && mlx_array_dtype(*mask) == MLX_BOOL) {
-      rc = scalar(fill, lowest_of(dt), dt);
+      rc = scalar(fill, mlx_fast_lowest_(dt), dt);
       if (!rc) rc = mlx_where(masked, *mask, *scores, *fill, s);
     } else if (!rc) {
       rc = mlx_add(masked, *scores, *mask, s);

@@ -15,6 +15,7 @@
  * one input), so compile's shapeless mode can replay scans. */
 static const mlx_prim_ prim_scan = {.name = "scan",
                                     .cpu = mlx_cpu_scan_,
+                                    .gpu = MLX_GPU_KERNEL_(mlx_cuda_scan_),
                                     .vjp = mlx_scan_vjp_,
                                     .jvp = mlx_scan_jvp_,
                                     .vmap = mlx_scan_vmap_,

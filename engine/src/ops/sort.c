@@ -19,6 +19,7 @@
  * kth is tied to the axis' size, so it has no such rule. */
 static const mlx_prim_ prim_sort = {.name = "sort",
                                     .cpu = mlx_cpu_sort_,
+                                    .gpu = MLX_GPU_KERNEL_(mlx_cuda_sort_),
                                     .vjp = mlx_sort_vjp_,
                                     .jvp = mlx_sort_jvp_,
                                     .vmap = mlx_sort_vmap_,
@@ -26,16 +27,22 @@ static const mlx_prim_ prim_sort = {.name = "sort",
 MLX_REGISTER_PRIM(prim_sort);
 static const mlx_prim_ prim_argsort = {.name = "argsort",
                                        .cpu = mlx_cpu_sort_,
+                                       .gpu = MLX_GPU_KERNEL_(mlx_cuda_sort_),
                                        .vjp = mlx_vjp_zero_,
                                        .jvp = mlx_jvp_zero_,
                                        .vmap = mlx_sort_vmap_,
                                        .output_shapes = mlx_elementwise_shapes_};
 MLX_REGISTER_PRIM(prim_argsort);
-static const mlx_prim_ prim_partition = {
-    .name = "partition", .cpu = mlx_cpu_sort_, .vjp = mlx_sort_vjp_, .jvp = mlx_sort_jvp_, .vmap = mlx_sort_vmap_};
+static const mlx_prim_ prim_partition = {.name = "partition",
+                                         .cpu = mlx_cpu_sort_,
+                                         .gpu = MLX_GPU_KERNEL_(mlx_cuda_sort_),
+                                         .vjp = mlx_sort_vjp_,
+                                         .jvp = mlx_sort_jvp_,
+                                         .vmap = mlx_sort_vmap_};
 MLX_REGISTER_PRIM(prim_partition);
 static const mlx_prim_ prim_argpartition = {.name = "argpartition",
                                             .cpu = mlx_cpu_sort_,
+                                            .gpu = MLX_GPU_KERNEL_(mlx_cuda_sort_),
                                             .vjp = mlx_vjp_zero_,
                                             .jvp = mlx_jvp_zero_,
                                             .vmap = mlx_sort_vmap_};

@@ -528,7 +528,16 @@ module MLX
         i = indices.negative? ? indices + n : indices
         raise MLX::IndexError, "[take] index #{indices} is out of bounds for size #{n}" if i.negative? || i >= n
 
-        indices = Native.array(i, :int32)
+        # As upstream: an integer index is a slice of one, squeezed (a view:
+        # no kernel, no index array).
+        src = axis.nil? ? Native.reshape(a, [-1], stream) : a
+        ax = axis.nil? ? 0 : (axis.negative? ? axis + a.ndim : axis)
+        starts = ::Array.new(src.ndim, 0)
+        stops = src.shape.dup
+        starts[ax] = i
+        stops[ax] = i + 1
+        sliced = Native.slice(src, starts, stops, ::Array.new(src.ndim, 1), stream)
+        return Native.squeeze(sliced, [ax], stream)
       end
       Native.take(a, indices, axis, stream)
     end
