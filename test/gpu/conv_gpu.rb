@@ -18,8 +18,9 @@
 # rounding of the result).
 require "minitest/autorun"
 require "mlx"
+require_relative "gpu_compare"
 
-unless ENV["MLX_GPU_TEST_DEVICE"] == "cpu" || MLX::Core.gpu_is_available
+unless GPUCompare.runnable?
   class GPUConvTest < Minitest::Test
     def test_gpu_unavailable = skip("no GPU: #{MLX::Core.gpu_unavailable_reason}")
   end
@@ -27,6 +28,7 @@ unless ENV["MLX_GPU_TEST_DEVICE"] == "cpu" || MLX::Core.gpu_is_available
 end
 
 class GPUConvTest < Minitest::Test
+  include GPUCompare
   MX = MLX::Core
 
   FLOATS = %i[float32 float16 bfloat16 float64].freeze
@@ -39,21 +41,9 @@ class GPUConvTest < Minitest::Test
     puts "\nGPU vs CPU conv cases: #{COUNTS[:ok]} matched, #{COUNTS[:failed]} differed"
   end
 
-  # MLX_GPU_TEST_DEVICE=cpu runs the file with the CPU standing in for the
-  # GPU: a check of the harness itself on machines without one.
-  GPU = ENV["MLX_GPU_TEST_DEVICE"] == "cpu" ? :cpu : :gpu
-
   def setup
     @rng = Random.new(4321)
   end
-
-  def teardown
-    assert_empty(@fails || [], "GPU conv results differing from the CPU's")
-  end
-
-  def dt_obj(name) = MX.public_send(name)
-
-  def dname(a) = a.dtype.inspect[/ :(\w+)/, 1]
 
   # Random values in [-1, 1) of a float dtype, made on the CPU.
   def arr(dtype, shape)
@@ -74,21 +64,10 @@ class GPUConvTest < Minitest::Test
     t
   end
 
-  def flat(a)
-    v = a.to_a
-    v.is_a?(Array) ? v.flatten : [v]
-  end
-
-  def fail_case(label, msg)
-    COUNTS[:failed] += 1
-    (@fails ||= []) << "#{label}: #{msg}"
-    :failed
-  end
-
   # Compares two results within tol of the largest CPU magnitude.
   def compare(label, cpu, gpu, tol)
-    return fail_case(label, "shape cpu #{cpu.shape} gpu #{gpu.shape}") unless cpu.shape == gpu.shape
-    return fail_case(label, "dtype cpu #{dname(cpu)} gpu #{dname(gpu)}") unless dname(cpu) == dname(gpu)
+    return fail_pair(label, "shape cpu #{cpu.shape} gpu #{gpu.shape}") unless cpu.shape == gpu.shape
+    return fail_pair(label, "dtype cpu #{dname(cpu)} gpu #{dname(gpu)}") unless dname(cpu) == dname(gpu)
 
     cv = flat(cpu)
     gv = flat(gpu)
@@ -96,7 +75,7 @@ class GPUConvTest < Minitest::Test
     cv.zip(gv).each_with_index do |(c, g), i|
       next if (c - g).abs <= tol * scale
 
-      return fail_case(label, "element #{i}: cpu #{c.inspect} gpu #{g.inspect} (scale #{scale})")
+      return fail_pair(label, "element #{i}: cpu #{c.inspect} gpu #{g.inspect} (scale #{scale})")
     end
     COUNTS[:ok] += 1
     :ok
@@ -109,7 +88,7 @@ class GPUConvTest < Minitest::Test
     begin
       gpu = yield(GPU)
     rescue MLX::Error => e
-      return fail_case(label, "gpu raised #{e.message}")
+      return fail_pair(label, "gpu raised #{e.message}")
     end
     tol = TOL.fetch(dtype)
     return compare(label, cpu, gpu, tol) unless cpu.is_a?(Array)

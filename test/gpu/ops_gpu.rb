@@ -17,10 +17,11 @@
 # at the end, and fail only for ops that phase 1 promises.
 require "minitest/autorun"
 require "mlx"
+require_relative "gpu_compare"
 
 # Without a GPU (the CPU-only build, or no device) the file is one skipped
 # test, so the default suite stays quiet.
-unless ENV["MLX_GPU_TEST_DEVICE"] == "cpu" || MLX::Core.gpu_is_available
+unless GPUCompare.runnable?
   class GPUOpsTest < Minitest::Test
     def test_gpu_unavailable = skip("no GPU: #{MLX::Core.gpu_unavailable_reason}")
   end
@@ -28,6 +29,7 @@ unless ENV["MLX_GPU_TEST_DEVICE"] == "cpu" || MLX::Core.gpu_is_available
 end
 
 class GPUOpsTest < Minitest::Test
+  include GPUCompare
   MX = MLX::Core
 
   DTYPES = %i[bool uint8 uint16 uint32 uint64 int8 int16 int32 int64 float16 float32 float64 bfloat16 complex64].freeze
@@ -61,10 +63,6 @@ class GPUOpsTest < Minitest::Test
     end
   end
 
-  # MLX_GPU_TEST_DEVICE=cpu runs the whole file with the CPU standing in
-  # for the GPU: a check of the harness itself on machines without one.
-  GPU = ENV["MLX_GPU_TEST_DEVICE"] == "cpu" ? :cpu : :gpu
-
   def setup
     @rng = Random.new(1234)
   end
@@ -92,18 +90,22 @@ class GPUOpsTest < Minitest::Test
     end
   end
 
-  def dt_obj(name) = MX.public_send(name == :bool ? :bool_ : name)
-
   def arr(dtype, shape, **kw)
     n = shape.inject(1, :*)
     MX.array(values(dtype, n, **kw), dt_obj(dtype)).reshape(shape)
   end
 
-  def dname(a) = a.dtype.inspect[/ :(\w+)/, 1]
+  # Equal elements, NaN matching NaN; unlike GPUCompare#same?, -0.0 and 0.0
+  # count as the same here (the elementwise kernels need not agree on the
+  # sign of a zero result).
+  def same?(c, g)
+    return true if c == g
+    return c.nan? && g.nan? if c.is_a?(Float) && g.is_a?(Float)
+    if c.is_a?(Complex) && g.is_a?(Complex)
+      return same?(c.real.to_f, g.real.to_f) && same?(c.imaginary.to_f, g.imaginary.to_f)
+    end
 
-  def flat(a)
-    v = a.to_a
-    v.is_a?(Array) ? v.flatten : [v]
+    false
   end
 
   # Runs blk on the CPU and on the GPU and compares; returns :ok,
@@ -145,39 +147,6 @@ class GPUOpsTest < Minitest::Test
     INEXACT[label] += diff if diff.positive?
     COUNTS[:ok] += 1
     :ok
-  end
-
-  # Records a failed (op, dtype) case; teardown fails the test with all
-  # of them, so one bad pair does not hide the others.
-  def fail_pair(label, msg)
-    COUNTS[:failed] += 1
-    (@fails ||= []) << "#{label}: #{msg}"
-    :failed
-  end
-
-  def teardown
-    assert_empty(@fails || [], "GPU results differing from the CPU's")
-  end
-
-  def same?(c, g)
-    return true if c == g
-    return c.nan? && g.nan? if c.is_a?(Float) && g.is_a?(Float)
-    if c.is_a?(Complex) && g.is_a?(Complex)
-      return same?(c.real.to_f, g.real.to_f) && same?(c.imaginary.to_f, g.imaginary.to_f)
-    end
-
-    false
-  end
-
-  def close?(c, g, tol)
-    if c.is_a?(Complex)
-      return close?(c.real.to_f, g.real.to_f, tol) && close?(c.imaginary.to_f, g.imaginary.to_f, tol)
-    end
-    return false unless c.is_a?(Numeric) && g.is_a?(Numeric)
-    return true if c.to_f.nan? && g.to_f.nan?
-    return c == g if c.to_f.infinite? || g.to_f.infinite?
-
-    (c - g).abs <= tol * [c.abs, 1e-3].max + tol
   end
 
   # Integer and bool inputs of ops that compute in float32 follow the

@@ -18,8 +18,9 @@
 # products and logcumsumexp.
 require "minitest/autorun"
 require "mlx"
+require_relative "gpu_compare"
 
-unless ENV["MLX_GPU_TEST_DEVICE"] == "cpu" || MLX::Core.gpu_is_available
+unless GPUCompare.runnable?
   class GPUSortScanTest < Minitest::Test
     def test_gpu_unavailable = skip("no GPU: #{MLX::Core.gpu_unavailable_reason}")
   end
@@ -27,6 +28,7 @@ unless ENV["MLX_GPU_TEST_DEVICE"] == "cpu" || MLX::Core.gpu_is_available
 end
 
 class GPUSortScanTest < Minitest::Test
+  include GPUCompare
   MX = MLX::Core
 
   DTYPES = %i[bool uint8 uint16 uint32 uint64 int8 int16 int32 int64 float16 float32 float64 bfloat16 complex64].freeze
@@ -51,14 +53,8 @@ class GPUSortScanTest < Minitest::Test
     end
   end
 
-  GPU = ENV["MLX_GPU_TEST_DEVICE"] == "cpu" ? :cpu : :gpu
-
   def setup
     @rng = Random.new(4321)
-  end
-
-  def teardown
-    assert_empty(@fails || [], "GPU results differing from the CPU's")
   end
 
   # ---- inputs ---------------------------------------------------------------
@@ -102,8 +98,6 @@ class GPUSortScanTest < Minitest::Test
 
   def rnd(domain) = domain.begin + @rng.rand * (domain.end - domain.begin)
 
-  def dt_obj(name) = MX.public_send(name == :bool ? :bool_ : name)
-
   def arr(dtype, shape, **kw)
     n = shape.inject(1, :*)
     a = MX.array(values(dtype, n, **kw), dt_obj(dtype)).reshape(shape)
@@ -116,13 +110,6 @@ class GPUSortScanTest < Minitest::Test
     a = MX.transpose(arr(dtype, shape.reverse, **kw), stream: :cpu)
     MX.eval(a)
     a
-  end
-
-  def dname(a) = a.dtype.inspect[/ :(\w+)/, 1]
-
-  def flat(a)
-    v = a.to_a
-    v.is_a?(Array) ? v.flatten : [v]
   end
 
   # ---- comparison -----------------------------------------------------------
@@ -157,55 +144,6 @@ class GPUSortScanTest < Minitest::Test
     INEXACT[label] += diff if diff.positive?
     COUNTS[:ok] += 1
     :ok
-  end
-
-  def fail_pair(label, msg)
-    COUNTS[:failed] += 1
-    (@fails ||= []) << "#{label}: #{msg}"
-    :failed
-  end
-
-  # The larger magnitude of a value's parts (NaN when either part is NaN).
-  def mag(c)
-    return c.to_f.abs unless c.is_a?(Complex)
-
-    re = c.real.to_f.abs
-    im = c.imaginary.to_f.abs
-    re.nan? || im.nan? ? Float::NAN : [re, im].max
-  end
-
-  def same_f?(c, g)
-    return c.nan? && g.nan? if c.nan? || g.nan?
-
-    c == g && (c != 0.0 || (1.0 / c) == (1.0 / g))
-  end
-
-  def same?(c, g)
-    return same_f?(c, g) if c.is_a?(Float) && g.is_a?(Float)
-    if c.is_a?(Complex) && g.is_a?(Complex)
-      return same_f?(c.real.to_f, g.real.to_f) && same_f?(c.imaginary.to_f, g.imaginary.to_f)
-    end
-
-    c == g
-  end
-
-  def close?(c, g, tol)
-    return close?(c.real.to_f, g.real.to_f, tol) && close?(c.imaginary.to_f, g.imaginary.to_f, tol) if c.is_a?(Complex)
-    return false unless c.is_a?(Numeric) && g.is_a?(Numeric)
-    return true if c.to_f.nan? && g.to_f.nan?
-    return c == g if c.to_f.infinite? || g.to_f.infinite?
-
-    (c - g).abs <= tol * [c.abs, 1e-3].max + tol
-  end
-
-  def close_scaled?(c, g, bound)
-    if c.is_a?(Complex)
-      return close_scaled?(c.real.to_f, g.real.to_f, bound) && close_scaled?(c.imaginary.to_f, g.imaginary.to_f, bound)
-    end
-    return true if c.to_f.nan? && g.to_f.nan?
-    return c == g if c.to_f.infinite? || g.to_f.infinite?
-
-    (c - g).abs <= bound
   end
 
   # ---- sort family ------------------------------------------------------------

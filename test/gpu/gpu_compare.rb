@@ -1,0 +1,83 @@
+# frozen_string_literal: true
+
+# What the GPU test files (test/gpu/*_gpu.rb) share: the device standing
+# for the GPU, element comparison (floats bit for bit with -0.0 told from
+# 0.0 and NaN matching NaN, or within a relative or an absolute bound),
+# and the collection of differing cases, reported all at once by
+# teardown so one bad case does not hide the others. A test class
+# includes GPUCompare and defines COUNTS (a Hash counting :ok and
+# :failed cases).
+module GPUCompare
+  # MLX_GPU_TEST_DEVICE=cpu runs a file with the CPU standing in for the
+  # GPU: a check of the harness itself on machines without one.
+  GPU = ENV["MLX_GPU_TEST_DEVICE"] == "cpu" ? :cpu : :gpu
+
+  # Whether the GPU tests can run here (a GPU, or the CPU standing in).
+  def self.runnable? = GPU == :cpu || MLX::Core.gpu_is_available
+
+  def teardown
+    assert_empty(@fails || [], "GPU results differing from the CPU's")
+  end
+
+  # Records a failed case; returns :failed.
+  def fail_pair(label, msg)
+    self.class::COUNTS[:failed] += 1
+    (@fails ||= []) << "#{label}: #{msg}"
+    :failed
+  end
+
+  def dname(a) = a.dtype.inspect[/ :(\w+)/, 1]
+
+  def dt_obj(name) = MLX::Core.public_send(name == :bool ? :bool_ : name)
+
+  def flat(a)
+    v = a.to_a
+    v.is_a?(Array) ? v.flatten : [v]
+  end
+
+  def same_f?(c, g)
+    return c.nan? && g.nan? if c.nan? || g.nan?
+
+    c == g && (c != 0.0 || (1.0 / c) == (1.0 / g))
+  end
+
+  # Bit-for-bit equality of two elements.
+  def same?(c, g)
+    return same_f?(c, g) if c.is_a?(Float) && g.is_a?(Float)
+    if c.is_a?(Complex) && g.is_a?(Complex)
+      return same_f?(c.real.to_f, g.real.to_f) && same_f?(c.imaginary.to_f, g.imaginary.to_f)
+    end
+
+    c == g
+  end
+
+  # Within tol relative to c (absolute tol near 0); complex parts apart.
+  def close?(c, g, tol)
+    return close?(c.real.to_f, g.real.to_f, tol) && close?(c.imaginary.to_f, g.imaginary.to_f, tol) if c.is_a?(Complex)
+    return false unless c.is_a?(Numeric) && g.is_a?(Numeric)
+    return true if c.to_f.nan? && g.to_f.nan?
+    return c == g if c.to_f.infinite? || g.to_f.infinite?
+
+    (c - g).abs <= tol * [c.abs, 1e-3].max + tol
+  end
+
+  # Within an absolute bound; complex parts apart.
+  def close_scaled?(c, g, bound)
+    if c.is_a?(Complex)
+      return close_scaled?(c.real.to_f, g.real.to_f, bound) && close_scaled?(c.imaginary.to_f, g.imaginary.to_f, bound)
+    end
+    return true if c.to_f.nan? && g.to_f.nan?
+    return c == g if c.to_f.infinite? || g.to_f.infinite?
+
+    (c - g).abs <= bound
+  end
+
+  # The larger magnitude of a value's parts (NaN when either part is NaN).
+  def mag(c)
+    return c.to_f.abs unless c.is_a?(Complex)
+
+    re = c.real.to_f.abs
+    im = c.imaginary.to_f.abs
+    re.nan? || im.nan? ? Float::NAN : [re, im].max
+  end
+end
