@@ -14,7 +14,7 @@ Gem::Specification.new do |spec|
 
   spec.files = Dir[
     "lib/**/*.rb", "ext/mlx/*.{c,h,rb}",
-    "engine/Makefile", "engine/include/**/*.h", "engine/src/**/*.{c,h,cu}", "engine/tests/*.{c,h}",
+    "engine/Makefile", "engine/include/**/*.h", "engine/src/**/*.{c,h,cu,cuh}", "engine/tests/*.{c,h}",
     "README*", "LICENSE*", "docs/*.md"
   ].reject { |f| f.end_with?("ext/mlx/engine_stubs.c") }
   spec.require_paths = ["lib"]
