@@ -3,6 +3,7 @@
  * follow C casts as upstream MLX's static_cast does: bool is v != 0,
  * complex to real keeps the real part, bfloat16 rounds to nearest even. */
 #include "../internal.h"
+#include "elementwise.h"
 #include "half.h"
 
 #define RE(v) _Generic((v), mlx_c64: crealf(v), default: (v))
@@ -11,23 +12,21 @@
 #define ST_BOOL(v) ((uint8_t)((v) != 0))
 #define ST_BF16(v) mlx_f32_to_bf16((float)RE(v))
 #define ST_C64(v) ((mlx_c64)(v))
-/* Floating to unsigned goes through int64 so negative values wrap as they
- * do in upstream MLX on x86 (a direct cast is undefined and saturates with
- * AVX-512). */
-static inline uint64_t f64_to_u64(double x) {
-  return x < 0 ? (uint64_t)(int64_t)x : (uint64_t)x;
-}
-#define FTOU(T, v) \
-  _Generic((v), float: (T)(int64_t)(v), double: (T)(int64_t)(v), mlx_f16: (T)(int64_t)(v), default: (T)(v))
-#define ST_U8(v) FTOU(uint8_t, RE(v))
-#define ST_U16(v) FTOU(uint16_t, RE(v))
-#define ST_U32(v) FTOU(uint32_t, RE(v))
-#define ST_U64(v) \
-  _Generic((RE(v)), float: f64_to_u64(RE(v)), double: f64_to_u64(RE(v)), mlx_f16: f64_to_u64(RE(v)), default: (uint64_t)RE(v))
-#define ST_I8(v) ((int8_t)RE(v))
-#define ST_I16(v) ((int16_t)RE(v))
-#define ST_I32(v) ((int32_t)RE(v))
-#define ST_I64(v) ((int64_t)RE(v))
+/* Floating to integer: elementwise.h's defined conversions (upstream's
+ * results on x86, negative values wrapping into unsigned types);
+ * integers convert with C casts. */
+#define F2I(T, F, v) \
+  _Generic((v), float: (T)F((double)(v)), double: (T)F((double)(v)), mlx_f16: (T)F((double)(v)), default: (T)(v))
+#define ST_U8(v) F2I(uint8_t, mlx_f2i32_, RE(v))
+#define ST_U16(v) F2I(uint16_t, mlx_f2i32_, RE(v))
+#define ST_U32(v) \
+  _Generic((RE(v)), float: mlx_f2u32_(RE(v)), double: mlx_f2u32_(RE(v)), mlx_f16: mlx_f16_to_u32_((double)RE(v)), \
+           default: (uint32_t)RE(v))
+#define ST_U64(v) F2I(uint64_t, mlx_f2u64_, RE(v))
+#define ST_I8(v) F2I(int8_t, mlx_f2i32_, RE(v))
+#define ST_I16(v) F2I(int16_t, mlx_f2i32_, RE(v))
+#define ST_I32(v) F2I(int32_t, mlx_f2i32_, RE(v))
+#define ST_I64(v) F2I(int64_t, mlx_f2i64_, RE(v))
 /* To float16 through float32, as upstream MLX converts (a direct double to
  * half conversion rounds differently in tie cases). */
 #define ST_F16(v) ((mlx_f16)(float)RE(v))

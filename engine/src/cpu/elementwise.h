@@ -681,4 +681,40 @@ static inline float mlx_ceil_f32_(float x) {
   return copysignf(t < x ? t + 1.0f : t, x);
 }
 
+/* ---- float to integer conversions ------------------------------------------ */
+
+/* A C cast of an out-of-range float (or NaN) to an integer is undefined:
+ * upstream MLX gets whatever its x86 vector code gives, and the CPU and
+ * the GPU would disagree. These define every case as upstream's
+ * vectorized x86 conversions come out (checked against Python MLX over
+ * float32/float16/bfloat16/float64 sources): a value outside the signed
+ * 32- or 64-bit range, or NaN, becomes the most negative value of that
+ * width (cvttps2dq's "integer indefinite"); narrower integers take the
+ * low bits of the 32-bit conversion; unsigned 32/64-bit results from
+ * 2^31 / 2^63 up subtract it first and set the top bit back. The kernels
+ * of both backends call them (cpu/copy.c, cuda/device.cuh). */
+static inline int32_t mlx_f2i32_(double x) {
+  return x >= -2147483648.0 && x < 2147483648.0 ? (int32_t)x : (int32_t)(-2147483647 - 1);
+}
+
+static inline int64_t mlx_f2i64_(double x) {
+  return x >= -9223372036854775808.0 && x < 9223372036854775808.0 ? (int64_t)x
+                                                                   : (int64_t)(-9223372036854775807LL - 1);
+}
+
+static inline uint32_t mlx_f2u32_(double x) {
+  return x >= 2147483648.0 ? (uint32_t)mlx_f2i32_(x - 2147483648.0) ^ 0x80000000u : (uint32_t)mlx_f2i32_(x);
+}
+
+/* float16 sources take upstream's scalar path: the low half of the 64-bit
+ * conversion. */
+static inline uint32_t mlx_f16_to_u32_(double x) {
+  return (uint32_t)(uint64_t)mlx_f2i64_(x);
+}
+
+static inline uint64_t mlx_f2u64_(double x) {
+  return x >= 9223372036854775808.0 ? (uint64_t)mlx_f2i64_(x - 9223372036854775808.0) ^ 0x8000000000000000ull
+                                    : (uint64_t)mlx_f2i64_(x);
+}
+
 #endif

@@ -322,18 +322,16 @@ __device__ __forceinline__ TO convert(TI x) {
     } else if constexpr (is_int_v<TI>) {
       return (TO)x;
     } else {
-      /* from a float (complex: its real part); unsigned through int64 as
-       * the CPU does, so negative values wrap */
-      float f = 0;
+      /* from a float (complex: its real part): elementwise.h's defined
+       * conversions, as cpu/copy.c */
       double d;
       if constexpr (std::is_same_v<TI, double>) d = x;
-      else if constexpr (std::is_same_v<TI, c64>) (f = x.re, d = f);
-      else (f = ldf(x), d = f);
-      (void)f;
-      if constexpr (std::is_same_v<TO, uint64_t>) return d < 0 ? (uint64_t)(int64_t)d : (uint64_t)d;
-      else if constexpr (is_uint_v<TO>) return (TO)(int64_t)d;
-      else if constexpr (std::is_same_v<TO, int64_t>) return (int64_t)d;
-      else return (TO)(int32_t)d;
+      else if constexpr (std::is_same_v<TI, c64>) d = x.re;
+      else d = ldf(x);
+      if constexpr (std::is_same_v<TO, uint64_t>) return mlx_f2u64_(d);
+      else if constexpr (std::is_same_v<TO, uint32_t>) return std::is_same_v<TI, __half> ? mlx_f16_to_u32_(d) : mlx_f2u32_(d);
+      else if constexpr (std::is_same_v<TO, int64_t>) return mlx_f2i64_(d);
+      else return (TO)mlx_f2i32_(d);
     }
   }
 }
