@@ -46,11 +46,12 @@ static inline float lane_sum(vf v) { return ((v[0] + v[4]) + (v[1] + v[5])) + ((
 
 /* Keeps a loaded vector in a register: without it GCC folds the loads of A
  * into every multiply-add, reading each row of A NBW times per step, which
- * makes the loop load-bound (55 vs 85 GFLOP/s). */
-#if defined(__x86_64__) || defined(__i386__)
+ * makes the loop load-bound (55 vs 85 GFLOP/s). Only where one register
+ * holds a whole vector (AVX: 32 bytes; AVX-512 for VL 16): elsewhere (a
+ * build without -march, ARM's 16-byte registers) the constraint would be
+ * impossible and the hint is dropped. */
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__AVX__)
 #define IN_REGISTER(v) __asm__("" : "+v"(v))
-#elif defined(__aarch64__)
-#define IN_REGISTER(v) __asm__("" : "+w"(v))
 #else
 #define IN_REGISTER(v) (void)0
 #endif
