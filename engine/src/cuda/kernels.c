@@ -160,21 +160,20 @@ static int collapse(int64_t* shape, int64_t* strides, int n) {
   return m;
 }
 
-int mlx_cuda_reduce_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {
-  const mlx_reduce_params_* p = params;
-  mlx_node_* in = ins[0];
-  mlx_node_* out = outs[0];
-  mlx_stream s = op_stream(outs);
-  cudaStream_t st;
-  MLX_TRY(mlx_cuda_stream_(s, &st));
+/* The reduction layout of `in`: the dims where reduced[d] is set reduced
+ * (*n: their element count), the others kept (out_size outputs), each
+ * group collapsed. */
+static int reduce_layout(mlx_cu_reduce_* r, int64_t* n, const mlx_node_* in, const uint8_t* reduced, int64_t out_size,
+                         const char* name) {
+  if (in->ndim > 64) return mlx_error_(MLX_ERROR_UNSUPPORTED, "[%s] more than 64 dimensions on gpu", name);
   int64_t ks[64], kst[64], rs[64], rst[64];
   int nk = 0, nr = 0;
-  int64_t n = 1;
+  *n = 1;
   for (int d = 0; d < in->ndim; d++) {
-    if (p->axes[d]) {
+    if (reduced[d]) {
       rs[nr] = in->shape[d];
       rst[nr++] = in->strides[d];
-      n *= in->shape[d];
+      *n *= in->shape[d];
     } else {
       ks[nk] = in->shape[d];
       kst[nk++] = in->strides[d];
@@ -183,24 +182,36 @@ int mlx_cuda_reduce_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const
   nk = collapse(ks, kst, nk);
   nr = collapse(rs, rst, nr);
   if (nk > MLX_CU_MAXDIM || nr > MLX_CU_MAXDIM)
-    return mlx_error_(MLX_ERROR_UNSUPPORTED, "[reduce] more than %d dimensions after merging are not supported on gpu",
-                      MLX_CU_MAXDIM);
-  mlx_cu_reduce_ r;
-  memset(&r, 0, sizeof r);
-  r.m = out->size;
-  r.n = n;
-  r.kdim = nk;
-  r.rdim = nr > 0 ? nr : 1;
-  r.rshape[0] = 1;
+    return mlx_error_(MLX_ERROR_UNSUPPORTED, "[%s] more than %d dimensions after merging are not supported on gpu",
+                      name, MLX_CU_MAXDIM);
+  memset(r, 0, sizeof *r);
+  r->m = out_size;
+  r->n = *n;
+  r->kdim = nk;
+  r->rdim = nr > 0 ? nr : 1;
+  r->rshape[0] = 1;
+  r->rstrides[0] = 1;
   for (int d = 0; d < nk; d++) {
-    r.kshape[d] = ks[d];
-    r.kstrides[d] = kst[d];
+    r->kshape[d] = ks[d];
+    r->kstrides[d] = kst[d];
   }
   for (int d = 0; d < nr; d++) {
-    r.rshape[d] = rs[d];
-    r.rstrides[d] = rst[d];
+    r->rshape[d] = rs[d];
+    r->rstrides[d] = rst[d];
   }
-  if (nr == 0) r.rstrides[0] = 1;
+  return MLX_OK;
+}
+
+int mlx_cuda_reduce_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {
+  const mlx_reduce_params_* p = params;
+  mlx_node_* in = ins[0];
+  mlx_node_* out = outs[0];
+  mlx_stream s = op_stream(outs);
+  cudaStream_t st;
+  MLX_TRY(mlx_cuda_stream_(s, &st));
+  mlx_cu_reduce_ r;
+  int64_t n;
+  MLX_TRY(reduce_layout(&r, &n, in, p->axes, out->size, "reduce"));
   const void* src = NULL;
   void* dst;
   if (in->size > 0) MLX_TRY(mlx_cuda_in_(in, s, &src));
@@ -223,40 +234,11 @@ int mlx_cuda_argreduce_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, co
   cudaStream_t st;
   MLX_TRY(mlx_cuda_stream_(s, &st));
   if (in->ndim > 64) return mlx_error_(MLX_ERROR_UNSUPPORTED, "[argreduce] more than 64 dimensions on gpu");
-  int64_t ks[64], kst[64], rs[64], rst[64];
-  int nk = 0, nr = 0;
-  int64_t n = 1;
-  for (int d = 0; d < in->ndim; d++) {
-    if (p->axis < 0 || d == p->axis) {
-      rs[nr] = in->shape[d];
-      rst[nr++] = in->strides[d];
-      n *= in->shape[d];
-    } else {
-      ks[nk] = in->shape[d];
-      kst[nk++] = in->strides[d];
-    }
-  }
-  nk = collapse(ks, kst, nk);
-  nr = collapse(rs, rst, nr);
-  if (nk > MLX_CU_MAXDIM || nr > MLX_CU_MAXDIM)
-    return mlx_error_(MLX_ERROR_UNSUPPORTED,
-                      "[argreduce] more than %d dimensions after merging are not supported on gpu", MLX_CU_MAXDIM);
+  uint8_t reduced[64];
+  for (int d = 0; d < in->ndim; d++) reduced[d] = p->axis < 0 || d == p->axis;
   mlx_cu_reduce_ r;
-  memset(&r, 0, sizeof r);
-  r.m = out->size;
-  r.n = n;
-  r.kdim = nk;
-  r.rdim = nr > 0 ? nr : 1;
-  r.rshape[0] = 1;
-  r.rstrides[0] = 1;
-  for (int d = 0; d < nk; d++) {
-    r.kshape[d] = ks[d];
-    r.kstrides[d] = kst[d];
-  }
-  for (int d = 0; d < nr; d++) {
-    r.rshape[d] = rs[d];
-    r.rstrides[d] = rst[d];
-  }
+  int64_t n;
+  MLX_TRY(reduce_layout(&r, &n, in, reduced, out->size, "argreduce"));
   void* dst;
   MLX_TRY(mlx_cuda_out_(out, s, &dst));
   if (out->size == 0 || in->size == 0) return MLX_OK;
