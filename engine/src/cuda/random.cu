@@ -5,28 +5,8 @@
  * word half + odd + j its second, an odd middle word the first word of
  * counter (half, 0); the last word of a uint8/uint16 output that does not
  * fill it is cut. */
+#include "../cpu/threefry.h"
 #include "device.cuh"
-
-__device__ __forceinline__ void threefry(uint32_t k0, uint32_t k1, uint32_t c0, uint32_t c1, uint32_t* o0,
-                                         uint32_t* o1) {
-  const uint32_t ks[3] = {k0, k1, k0 ^ k1 ^ 0x1BD11BDAu};
-  const int rot[2][4] = {{13, 15, 26, 6}, {17, 29, 16, 24}};
-  uint32_t x0 = c0 + ks[0], x1 = c1 + ks[1];
-#pragma unroll
-  for (int i = 0; i < 5; i++) {
-#pragma unroll
-    for (int r = 0; r < 4; r++) {
-      int s = rot[i & 1][r];
-      x0 += x1;
-      x1 = (x1 << s) | (x1 >> (32 - s));
-      x1 ^= x0;
-    }
-    x0 += ks[(i + 1) % 3];
-    x1 += ks[(i + 2) % 3] + (uint32_t)i + 1u;
-  }
-  *o0 = x0;
-  *o1 = x1;
-}
 
 __global__ void bits_k(unsigned char* out, int64_t nbytes, const uint32_t* key, int64_t kstride) {
   int64_t nwords = (nbytes + 3) / 4, half = nwords / 2, odd = nwords % 2;
@@ -34,14 +14,14 @@ __global__ void bits_k(unsigned char* out, int64_t nbytes, const uint32_t* key, 
   for (int64_t w = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; w < nwords; w += (int64_t)gridDim.x * blockDim.x) {
     uint32_t a, b, v;
     if (w < half) {
-      threefry(k0, k1, (uint32_t)w, (uint32_t)(half + odd + w), &a, &b);
+      mlx_threefry2x32_(k0, k1, (uint32_t)w, (uint32_t)(half + odd + w), &a, &b);
       v = a;
     } else if (w < half + odd) {
-      threefry(k0, k1, (uint32_t)half, 0u, &a, &b);
+      mlx_threefry2x32_(k0, k1, (uint32_t)half, 0u, &a, &b);
       v = a;
     } else {
       int64_t j = w - half - odd;
-      threefry(k0, k1, (uint32_t)j, (uint32_t)(half + odd + j), &a, &b);
+      mlx_threefry2x32_(k0, k1, (uint32_t)j, (uint32_t)(half + odd + j), &a, &b);
       v = b;
     }
     int64_t at = 4 * w;
@@ -55,8 +35,8 @@ __global__ void bits_k(unsigned char* out, int64_t nbytes, const uint32_t* key, 
 
 __global__ void split_k(uint32_t* first, uint32_t* second, const uint32_t* key, int64_t kstride) {
   uint32_t k0 = key[0], k1 = key[kstride], a0, b0, a1, b1;
-  threefry(k0, k1, 0, 2, &a0, &b0);
-  threefry(k0, k1, 1, 3, &a1, &b1);
+  mlx_threefry2x32_(k0, k1, 0, 2, &a0, &b0);
+  mlx_threefry2x32_(k0, k1, 1, 3, &a1, &b1);
   first[0] = a0;
   first[1] = a1;
   second[0] = b0;
