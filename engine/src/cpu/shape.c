@@ -491,9 +491,7 @@ int mlx_cpu_pad_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const voi
 }
 
 /* A copy of the source (its buffer when it may be donated) with the update
- * written into the region. A negative step is walked from the region's
- * low end with the update read backwards, so destination strides stay
- * positive. */
+ * written into the region (mlx_slice_update_region_). */
 int mlx_cpu_slice_update_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {
   mlx_node_* out = outs[0];
   mlx_node_* src = ins[0];
@@ -506,21 +504,31 @@ int mlx_cpu_slice_update_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, 
   char* base = out->buf->data;
   if (!donated) mlx_copy_strided_(base, out->strides, MLX_DATA(src, char), src->strides, src->shape, nd, item);
   if (upd->size == 0) return MLX_OK;
-  int64_t off = 0, dstr[nd > 0 ? nd : 1], sstr[nd > 0 ? nd : 1];
-  const char* from = MLX_DATA(upd, char);
-  for (int i = 0; i < nd; i++) {
+  int64_t off, from, dstr[nd > 0 ? nd : 1], sstr[nd > 0 ? nd : 1];
+  mlx_slice_update_region_(out, upd, first, step, &off, dstr, &from, sstr);
+  mlx_copy_strided_(base + off * (int64_t)item, dstr, MLX_DATA(upd, char) + from * (int64_t)item, sstr, upd->shape, nd,
+                    item);
+  return MLX_OK;
+}
+
+/* Declared in shape.h. A negative step is walked from the region's low
+ * end with the update read backwards, so destination strides stay
+ * positive. */
+void mlx_slice_update_region_(const mlx_node_* out, const mlx_node_* upd, const int64_t* first, const int64_t* step,
+                              int64_t* dst_off, int64_t* dstr, int64_t* src_off, int64_t* sstr) {
+  *dst_off = 0;
+  *src_off = 0;
+  for (int i = 0; i < out->ndim; i++) {
     int64_t last = upd->shape[i] - 1;
     if (step[i] < 0) {
-      off += (first[i] + last * step[i]) * out->strides[i];
+      *dst_off += (first[i] + last * step[i]) * out->strides[i];
       dstr[i] = -step[i] * out->strides[i];
-      from += last * upd->strides[i] * (int64_t)item;
+      *src_off += last * upd->strides[i];
       sstr[i] = -upd->strides[i];
     } else {
-      off += first[i] * out->strides[i];
+      *dst_off += first[i] * out->strides[i];
       dstr[i] = step[i] * out->strides[i];
       sstr[i] = upd->strides[i];
     }
   }
-  mlx_copy_strided_(base + off * (int64_t)item, dstr, from, sstr, upd->shape, nd, item);
-  return MLX_OK;
 }

@@ -48,6 +48,13 @@ typedef struct {
   int64_t low[];
 } mlx_pad_params_;
 
+/* The region slice_update (params first, step per dim) writes in out:
+ * *dst_off (items) and dstr (positive steps of out's strides), and the
+ * update read from *src_off (items) with strides sstr (a negative step
+ * reads it backwards). ndim = out->ndim entries each. */
+void mlx_slice_update_region_(const mlx_node_* out, const mlx_node_* upd, const int64_t* first, const int64_t* step,
+                              int64_t* dst_off, int64_t* dstr, int64_t* src_off, int64_t* sstr);
+
 /* Where one copy of a pad plan reads from: the input (its own strides),
  * the pad value (strides all 0) or the output itself (rows already
  * written by earlier copies of the plan). */

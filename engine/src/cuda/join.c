@@ -116,8 +116,7 @@ int mlx_cuda_pad_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const vo
 }
 
 /* The source copied into the output, then the update into the region
- * (a negative step walked from the region's low end, the update read
- * backwards, as the CPU kernel). */
+ * (mlx_slice_update_region_, as the CPU kernel). */
 int mlx_cuda_slice_update_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {
   mlx_node_* out = outs[0];
   mlx_node_* src = ins[0];
@@ -140,20 +139,8 @@ int mlx_cuda_slice_update_(mlx_node_** outs, int nout, mlx_node_** ins, int nin,
   if (upd->size == 0) return MLX_OK;
   const void* up;
   MLX_TRY(mlx_cuda_in_(upd, s, &up));
-  int64_t off = 0, dstr[nd > 0 ? nd : 1], sstr[nd > 0 ? nd : 1];
-  const char* from = up;
-  for (int i = 0; i < nd; i++) {
-    int64_t last = upd->shape[i] - 1;
-    if (step[i] < 0) {
-      off += (first[i] + last * step[i]) * out->strides[i];
-      dstr[i] = -step[i] * out->strides[i];
-      from += last * upd->strides[i] * (int64_t)item;
-      sstr[i] = -upd->strides[i];
-    } else {
-      off += first[i] * out->strides[i];
-      dstr[i] = step[i] * out->strides[i];
-      sstr[i] = upd->strides[i];
-    }
-  }
-  return move_region(base + off * (int64_t)item, dstr, from, sstr, upd->shape, nd, item, st, "slice_update");
+  int64_t off, from, dstr[nd > 0 ? nd : 1], sstr[nd > 0 ? nd : 1];
+  mlx_slice_update_region_(out, upd, first, step, &off, dstr, &from, sstr);
+  return move_region(base + off * (int64_t)item, dstr, (const char*)up + from * (int64_t)item, sstr, upd->shape, nd,
+                     item, st, "slice_update");
 }
