@@ -31,15 +31,6 @@ static int launch_rc(int rc, mlx_dtype dt) {
   return mlx_cuda_check_((cudaError_t)rc, "conv");
 }
 
-/* Row-major element strides of shape[nd] into st. */
-static void row_major(int64_t* st, const int64_t* shape, int nd) {
-  int64_t acc = 1;
-  for (int d = nd - 1; d >= 0; d--) {
-    st[d] = acc;
-    acc *= shape[d];
-  }
-}
-
 /* Declared in hooks.h. Same contract as mlx_cpu_conv_: ins = {input
  * [N, spatial..., C], weight [O, taps..., C/G]}, both in the output
  * dtype (another dtype is converted by a dense copy first). */
@@ -102,7 +93,7 @@ int mlx_cuda_conv_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const v
   if (X->dtype != dt) {
     rc = mlx_cuda_dense_copy_(&xtmp, x, X->dtype, dt, X->shape, X->strides, X->ndim, "conv", st);
     x = xtmp;
-    row_major(xstr, X->shape, X->ndim);
+    mlx_row_strides_(xstr, X->shape, X->ndim);
     xs = xstr;
     xrow = 1;
   }

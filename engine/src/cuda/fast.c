@@ -147,9 +147,9 @@ int mlx_cuda_fast_sdpa_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, co
     if (!rc && x->strides[3] != 1 && x->shape[3] > 1) {
       rc = mlx_cuda_dense_copy_(&tmp[i], ptr[i], x->dtype, x->dtype, x->shape, x->strides, 4, "sdpa", st);
       ptr[i] = tmp[i];
-      strides[i][0] = x->shape[1] * x->shape[2] * x->shape[3];
-      strides[i][1] = x->shape[2] * x->shape[3];
-      strides[i][2] = x->shape[3];
+      int64_t dense[4];
+      mlx_row_strides_(dense, x->shape, 4);
+      for (int d = 0; d < 3; d++) strides[i][d] = dense[d];
     } else {
       for (int d = 0; d < 3; d++) strides[i][d] = x->strides[d];
     }
@@ -161,11 +161,7 @@ int mlx_cuda_fast_sdpa_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, co
     if (!rc && mask->dtype != MLX_BOOL && mask->dtype != dt) {
       rc = mlx_cuda_dense_copy_(&tmp[3], mptr, mask->dtype, dt, mask->shape, mask->strides, 4, "sdpa", st);
       mptr = tmp[3];
-      int64_t acc = 1;
-      for (int d = 3; d >= 0; d--) {
-        l.ms[d] = acc;
-        acc *= mask->shape[d];
-      }
+      mlx_row_strides_(l.ms, mask->shape, 4);
     } else {
       for (int d = 0; d < 4; d++) l.ms[d] = mask->strides[d];
     }

@@ -182,11 +182,7 @@ static int axis_indices(const void** ip, int* idx64, const int64_t** istr, int64
   *idx64 = ix->dtype == MLX_INT64;
   if (ix->dtype == MLX_INT32 || ix->dtype == MLX_INT64) return MLX_OK;
   MLX_TRY(mlx_cuda_dense_copy_(tmp, *ip, ix->dtype, MLX_INT64, ix->shape, ix->strides, ix->ndim, name, st));
-  int64_t acc = 1;
-  for (int d = ix->ndim - 1; d >= 0; d--) {
-    dstr[d] = acc;
-    acc *= ix->shape[d];
-  }
+  mlx_row_strides_(dstr, ix->shape, ix->ndim);
   *ip = *tmp;
   *istr = dstr;
   *idx64 = 1;

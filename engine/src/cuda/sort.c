@@ -55,11 +55,7 @@ int mlx_cuda_sort_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const v
     /* too many non-axis dims: a dense copy, whose rows collapse to two */
     int nd = in->ndim;
     int64_t dstr[nd];
-    int64_t acc = 1;
-    for (int d = nd - 1; d >= 0; d--) {
-      dstr[d] = acc;
-      acc *= in->shape[d];
-    }
+    mlx_row_strides_(dstr, in->shape, nd);
     MLX_TRY(mlx_cuda_dense_copy_(&tmp, src, in->dtype, in->dtype, in->shape, in->strides, nd, name, st));
     src = tmp;
     sort_layout(&l, in, dstr, p->axis);
