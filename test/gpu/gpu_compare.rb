@@ -12,6 +12,12 @@ module GPUCompare
   # GPU: a check of the harness itself on machines without one.
   GPU = ENV["MLX_GPU_TEST_DEVICE"] == "cpu" ? :cpu : :gpu
 
+  DTYPES = %i[bool uint8 uint16 uint32 uint64 int8 int16 int32 int64 float16 float32 float64 bfloat16 complex64].freeze
+  FLOATS = %i[float16 float32 float64 bfloat16].freeze
+  # Relative tolerance per result dtype where two results may differ in
+  # rounding (a class may define its own).
+  TOL = { float16: 2e-3, bfloat16: 1.6e-2, float32: 2e-5, float64: 1e-12, complex64: 2e-5 }.freeze
+
   # Whether the GPU tests can run here (a GPU, or the CPU standing in).
   def self.runnable? = GPU == :cpu || MLX::Core.gpu_is_available
 

@@ -32,9 +32,6 @@ class GPUOpsTest < Minitest::Test
   include GPUCompare
   MX = MLX::Core
 
-  DTYPES = %i[bool uint8 uint16 uint32 uint64 int8 int16 int32 int64 float16 float32 float64 bfloat16 complex64].freeze
-  FLOATS = %i[float16 float32 float64 bfloat16].freeze
-  TOL = { float16: 2e-3, bfloat16: 1.6e-2, float32: 2e-5, float64: 1e-12, complex64: 2e-5 }.freeze
   # Ops whose float32/float16/bfloat16 results use the CPU's own formulas:
   # they must match bit for bit.
   EXACT_FLOAT = %i[

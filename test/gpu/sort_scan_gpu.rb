@@ -31,10 +31,7 @@ class GPUSortScanTest < Minitest::Test
   include GPUCompare
   MX = MLX::Core
 
-  DTYPES = %i[bool uint8 uint16 uint32 uint64 int8 int16 int32 int64 float16 float32 float64 bfloat16 complex64].freeze
-  FLOATS = %i[float16 float32 float64 bfloat16].freeze
   INEXACT_DT = (FLOATS + %i[complex64]).freeze
-  TOL = { float16: 2e-3, bfloat16: 1.6e-2, float32: 2e-5, float64: 1e-12, complex64: 2e-5 }.freeze
   # Long float scans (parallel chunks against the CPU's serial order), as a
   # fraction of the largest output: float16/bfloat16 sums round at every
   # step on both sides, so only a loose bound holds.
