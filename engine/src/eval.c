@@ -129,10 +129,6 @@ static int run_op(mlx_op_* op) {
     }
     return rc;
   }
-#ifdef MLX_HAVE_CUDA
-  /* GPU kernels only enqueue: record the event later readers wait for. */
-  if (op->stream.device.type == MLX_GPU) mlx_cuda_record_outputs_(op->stream.index, outs, nout);
-#endif
   /* Detach: each live output drops its op reference; the last one frees
    * the op and with it the references to the inputs. Tracers keep their
    * graph for the transform that is tracing them. */

@@ -420,7 +420,6 @@ void mlx_cuda_clear_cache_(int dev) {
 typedef struct {
   block* blk;        /* device copy, NULL until one is made */
   unsigned char host_valid, dev_valid;
-  unsigned char pending; /* written by the kernel being run, not yet marked ready */
   int ready_stream;  /* the stream of the device copy's writer (or upload), -1: none */
   int last_stream;   /* the last stream that used the device copy */
   uint64_t used[MAX_STREAMS / 64];
@@ -489,24 +488,12 @@ int mlx_cuda_out_(mlx_node_* out, mlx_stream s, void** ptr) {
   if (!rc) {
     g->host_valid = 0;
     g->dev_valid = 1;
-    g->pending = 1;
+    g->ready_stream = s.index; /* its kernel is enqueued next, before any reader */
     mark_use(g, s.index);
     *ptr = g->blk->ptr;
   }
   pthread_mutex_unlock(&lock);
   return rc;
-}
-
-void mlx_cuda_record_outputs_(int sidx, mlx_node_** outs, int nout) {
-  pthread_mutex_lock(&lock);
-  for (int i = 0; i < nout; i++) {
-    mlx_buffer_* b = outs[i]->buf;
-    gbuf* g = b ? b->gpu : NULL;
-    if (!g || !g->pending || sidx < 0 || sidx >= MAX_STREAMS || !stream_made[sidx]) continue;
-    g->pending = 0;
-    g->ready_stream = sidx;
-  }
-  pthread_mutex_unlock(&lock);
 }
 
 int mlx_cuda_host_sync_(mlx_node_* n) {

@@ -20,10 +20,6 @@ void mlx_cuda_host_written_(struct mlx_buffer_* b);
 /* eval.c / array.c: makes the host copy of an evaluated node's buffer
  * current (after the GPU kernel that wrote it), before the CPU reads it. */
 int mlx_cuda_host_sync_(struct mlx_node_* n);
-/* eval.c: after a GPU kernel enqueued its work on stream stream_index,
- * records the event that later readers (other streams, the host) wait
- * for on each output it wrote. */
-void mlx_cuda_record_outputs_(int stream_index, struct mlx_node_** outs, int nout);
 /* device.c: waits until everything enqueued on the stream is done. */
 int mlx_cuda_synchronize_(int stream_index, int device);
 
