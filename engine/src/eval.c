@@ -3,6 +3,7 @@
  * device, then detach the outputs so the graph behind them is released as
  * the tape advances. One evaluation runs at a time (a global lock), so
  * several threads may build graphs and evaluate concurrently. */
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -99,12 +100,41 @@ static int gather_outputs(mlx_op_* op, mlx_node_** outs, char* scratch) {
   return MLX_OK;
 }
 
-static int run_op(mlx_op_* op) {
+#ifdef MLX_HAVE_CUDA
+/* The profile's row for add(matmul) run as one product. */
+static const mlx_prim_ prim_addmm_fused = {.name = "addmm (fused)"};
+#endif
+
+/* Runs op's kernel, or with producer (a skipped matmul whose output op
+ * adds) the fused product of both (mlx_cuda_addmm_); *declined is then
+ * set when that kernel turned the pair down, nothing run. */
+static int run_op_with(mlx_op_* op, mlx_op_* producer, int* declined) {
   int nout = op->noutputs;
   mlx_node_* outs[nout];
   char scratch[nout];
   MLX_TRY(gather_outputs(op, outs, scratch));
   mlx_kernel_fn_ k = op->stream.device.type == MLX_GPU ? op->prim->gpu : op->prim->cpu;
+  const mlx_prim_* prim = op->prim;
+  mlx_node_** ins = op->inputs;
+  int nin = op->ninputs;
+  const void* params = op->params;
+#ifdef MLX_HAVE_CUDA
+  int done = 0;
+  mlx_node_* fused_ins[3];
+  if (producer) {
+    int k0 = op->inputs[0]->op == producer ? 0 : 1;
+    fused_ins[0] = producer->inputs[0];
+    fused_ins[1] = producer->inputs[1];
+    fused_ins[2] = op->inputs[1 - k0];
+    k = mlx_cuda_addmm_;
+    prim = &prim_addmm_fused;
+    ins = fused_ins;
+    nin = 3;
+    params = &done;
+  }
+#else
+  (void)producer;
+#endif
   int rc = MLX_OK;
 #ifdef MLX_HAVE_CUDA
   /* A CPU kernel reads host copies: make them current where a GPU kernel
@@ -116,9 +146,18 @@ static int run_op(mlx_op_* op) {
     rc = mlx_error_(MLX_ERROR_UNSUPPORTED, "[%s] not implemented on %s", op->prim->name,
                     op->stream.device.type == MLX_GPU ? "gpu" : "cpu");
   else if (rc == MLX_OK && mlx_profile_on_())
-    rc = mlx_profile_run_(op->prim, k, outs, nout, op->inputs, op->ninputs, op->params);
+    rc = mlx_profile_run_(prim, k, outs, nout, ins, nin, params);
   else if (rc == MLX_OK)
-    rc = k(outs, nout, op->inputs, op->ninputs, op->params);
+    rc = k(outs, nout, ins, nin, params);
+#ifdef MLX_HAVE_CUDA
+  if (rc == MLX_OK && producer && !done) {
+    *declined = 1;
+    for (int i = 0; i < nout; i++) mlx_node_release_(outs[i]);
+    return MLX_OK;
+  }
+#else
+  (void)declined;
+#endif
   if (rc) {
     for (int i = 0; i < nout; i++) {
       if (outs[i]->buf) {
@@ -144,6 +183,23 @@ static int run_op(mlx_op_* op) {
   return MLX_OK;
 }
 
+static int run_op(mlx_op_* op) {
+  return run_op_with(op, NULL, NULL);
+}
+
+/* Op i of the tape as planned: run, skipped (run by its reader), or run
+ * fused with its producer (both separately if the fused kernel
+ * declines). */
+static int run_planned(mlx_op_** tape, const int* plan, size_t i) {
+  if (!plan || plan[i] == -1) return run_op(tape[i]);
+  if (plan[i] == -2) return MLX_OK;
+  int declined = 0;
+  MLX_TRY(run_op_with(tape[i], tape[plan[i]], &declined));
+  if (!declined) return MLX_OK;
+  MLX_TRY(run_op(tape[plan[i]]));
+  return run_op(tape[i]);
+}
+
 static int eval_nodes(mlx_node_* const* nodes, size_t n, const volatile int* cancel) {
   int pending = 0;
   for (size_t i = 0; i < n; i++)
@@ -153,14 +209,23 @@ static int eval_nodes(mlx_node_* const* nodes, size_t n, const volatile int* can
   uint64_t gen = ++generation;
   vec tape = {0};
   int rc = build_tape(&tape, nodes, n, gen);
+  int* plan = NULL;
+#ifdef MLX_HAVE_CUDA
+  if (rc == MLX_OK && tape.n > 1 && tape.n <= INT_MAX && (plan = malloc(tape.n * sizeof *plan)) &&
+      !mlx_cuda_plan_fusions_((mlx_op_* const*)tape.items, (int)tape.n, plan)) {
+    free(plan);
+    plan = NULL;
+  }
+#endif
   for (size_t i = 0; i < tape.n && rc == MLX_OK; i++) {
     if (cancel && *cancel) {
       rc = mlx_error_(MLX_ERROR_INTERRUPTED, "[eval] interrupted");
       break;
     }
-    rc = run_op(((mlx_op_**)tape.items)[i]);
+    rc = run_planned((mlx_op_**)tape.items, plan, i);
   }
   pthread_mutex_unlock(&eval_lock);
+  free(plan);
   free(tape.items);
   return rc;
 }

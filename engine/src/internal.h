@@ -174,6 +174,7 @@ struct mlx_op_ {
   mlx_node_** outputs; /* weak: cleared when an output node dies */
   void* lock;          /* pthread mutex guarding outputs (nout > 1 only) */
   uint64_t visit;      /* evaluation generation that last visited it */
+  int tape_pos;        /* its index in the tape being planned (cuda/fuse.c) */
   size_t params_size;
   void* params;        /* POD, copied at construction */
   /* Output descriptors, kept (nout > 1 only) so an output that died before

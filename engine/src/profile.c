@@ -3,7 +3,9 @@
  * Evaluation holds the global eval lock while kernels run, so the table
  * has one writer at a time. GPU kernels are timed as enqueued (the host's
  * cost); MLX_PROFILE=sync waits for each GPU kernel to finish, so the
- * table shows their device time too (and the GPU no longer runs ahead). */
+ * table shows their device time too (and the GPU no longer runs ahead).
+ * MLX_PROFILE_SKIP=n leaves the first n kernel runs out (a warmup's
+ * first calls load libraries and make plans). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@ typedef struct {
 
 static entry table[SLOTS];
 static int state; /* 0: unread, 1: on, 2: on with GPU waits, -1: off */
+static long long skip; /* kernel runs still to leave out */
 
 static int64_t now_ns(void) {
   struct timespec t;
@@ -49,6 +52,8 @@ int mlx_profile_on_(void) {
     const char* e = getenv("MLX_PROFILE");
     state = e && *e && *e != '0' ? (strcmp(e, "sync") == 0 ? 2 : 1) : -1;
     if (state > 0) atexit(report);
+    const char* k = getenv("MLX_PROFILE_SKIP");
+    skip = k ? atoll(k) : 0;
   }
   return state > 0;
 }
@@ -63,6 +68,10 @@ int mlx_profile_run_(const mlx_prim_* prim, mlx_kernel_fn_ k, mlx_node_** outs, 
     rc = mlx_cuda_synchronize_(outs[0]->stream.index, outs[0]->stream.device.index);
 #endif
   int64_t dt = now_ns() - t0;
+  if (skip > 0) {
+    skip--;
+    return rc;
+  }
   size_t h = ((uintptr_t)prim >> 4) % SLOTS;
   for (int probe = 0; probe < SLOTS; probe++, h = (h + 1) % SLOTS) {
     if (table[h].prim == prim || !table[h].prim) {

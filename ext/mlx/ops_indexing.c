@@ -70,6 +70,54 @@ static VALUE n_take(VALUE mod, VALUE x, VALUE indices, VALUE axis, VALUE s) {
   return mlxrb_result_ready(out);
 }
 
+/* Native.take_index(a, i, axis, stream): a's slice at Integer i along
+ * axis (nil: of the flattened a), the axis dropped: a view, as
+ * upstream's integer take (no kernel, no index array). */
+static VALUE n_take_index(VALUE mod, VALUE x, VALUE index, VALUE axis, VALUE s) {
+  mlx_array a = mlxrb_get(x);
+  mlx_stream st = mlxrb_to_stream(s);
+  int nd = (int)mlx_array_ndim(a), ax = 0;
+  mlx_array src = mlx_array_new(), sliced = mlx_array_new();
+  int rc = MLX_OK;
+  if (NIL_P(axis)) {
+    int64_t flat = -1;
+    rc = mlx_reshape(&src, a, &flat, 1, st);
+    nd = 1;
+  } else {
+    ax = mlxrb_to_int(axis);
+    if (ax < -nd || ax >= nd) {
+      mlx_array_free(src), mlx_array_free(sliced);
+      rb_raise(mlxrb_eArgumentError, "[take] invalid axis %d", ax);
+    }
+    if (ax < 0) ax += nd;
+    rc = mlx_array_set(&src, a);
+  }
+  if (rc) {
+    mlx_array_free(src), mlx_array_free(sliced);
+    mlxrb_check(rc);
+  }
+  int64_t n = mlx_array_dim(src, ax), i = NUM2LL(index), at = i < 0 ? i + n : i;
+  if (at < 0 || at >= n) {
+    mlx_array_free(src), mlx_array_free(sliced);
+    rb_raise(mlxrb_eIndexError, "[take] index %lld is out of bounds for size %lld", (long long)i, (long long)n);
+  }
+  int64_t start[nd], stop[nd], step[nd];
+  for (int d = 0; d < nd; d++) {
+    start[d] = 0;
+    stop[d] = mlx_array_dim(src, d);
+    step[d] = 1;
+  }
+  start[ax] = at;
+  stop[ax] = at + 1;
+  mlx_array* slot;
+  VALUE out = mlxrb_new_result(&slot);
+  rc = mlx_slice(&sliced, src, start, stop, step, nd, st);
+  if (!rc) rc = mlx_squeeze_axes(slot, sliced, &ax, 1, st);
+  mlx_array_free(src), mlx_array_free(sliced);
+  mlxrb_check(rc);
+  return mlxrb_result_ready(out);
+}
+
 /* Native.take_along_axis(a, indices, axis, stream) */
 static VALUE n_take_along_axis(VALUE mod, VALUE x, VALUE indices, VALUE axis, VALUE s) {
   mlx_array a = mlxrb_get(x);
@@ -123,6 +171,7 @@ void mlxrb_init_ops_indexing(void) {
   MLXRB_DEF("gather", n_gather, 5);
   MLXRB_DEF("scatter", n_scatter, 6);
   MLXRB_DEF("take", n_take, 4);
+  MLXRB_DEF("take_index", n_take_index, 4);
   MLXRB_DEF("take_along_axis", n_take_along_axis, 4);
   MLXRB_DEF("put_along_axis", n_put_along_axis, 5);
   MLXRB_DEF("slice_update", n_slice_update, 6);

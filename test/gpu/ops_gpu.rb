@@ -360,8 +360,11 @@ class GPUOpsTest < Minitest::Test
   MM_TOL = { float32: 1e-4, float64: 1e-12, float16: 1e-2, bfloat16: 4e-2, complex64: 1e-4 }.freeze
 
   def mm_check(label, a, b)
-    cpu = MX.matmul(a, b, stream: :cpu)
-    gpu = MX.matmul(a, b, stream: GPU)
+    mm_compare(label, MX.matmul(a, b, stream: :cpu), MX.matmul(a, b, stream: GPU))
+  end
+
+  # cpu and gpu (a product's results) agree within MM_TOL of the largest.
+  def mm_compare(label, cpu, gpu)
     return fail_pair(label, "shape cpu #{cpu.shape} gpu #{gpu.shape}") unless cpu.shape == gpu.shape
 
     tol = MM_TOL.fetch(dname(cpu).to_sym)
@@ -409,6 +412,57 @@ class GPUOpsTest < Minitest::Test
     assert_in_delta 0, MX.max(MX.abs(MX.subtract(g, c, stream: :cpu), stream: :cpu), stream: :cpu).item, 1e-3
   end
 
+  # add(matmul(a, b), c) runs as one product on the GPU (cuda/fuse.c) when
+  # nothing else holds the product: c a bias row or a full matrix (on
+  # either side of the add), a strided slice of a wider array (a recurrent
+  # step), a batch folded into rows; a misaligned bias is declined (two
+  # kernels), a product also evaluated itself is not fused. Every form
+  # agrees with the CPU, and so do a Linear layer's gradients.
+  def test_addmm_fusion
+    f = ->(shape) { arr(:float32, shape, domain: (-1.0..1.0)) }
+    a = f.([6, 5])
+    b = f.([5, 7])
+    bias = f.([7])
+    full = f.([6, 7])
+    a3 = f.([2, 3, 5])
+    wide = f.([6, 3, 7])
+    vec = f.([9])
+    MX.eval(a, b, bias, full, a3, wide, vec)
+    cases = {
+      "bias" => ->(d) { MX.add(MX.matmul(a, b, stream: d), bias, stream: d) },
+      "bias_left" => ->(d) { MX.add(bias, MX.matmul(a, b, stream: d), stream: d) },
+      "full" => ->(d) { MX.add(MX.matmul(a, b, stream: d), full, stream: d) },
+      "strided" => ->(d) { MX.add(MX.matmul(a, b, stream: d), MX.take(wide, 1, 1, stream: d), stream: d) },
+      "batch_bias" => ->(d) { MX.add(MX.matmul(a3, b, stream: d), bias, stream: d) },
+      "batch_full" => ->(d) { MX.add(MX.matmul(a3, b, stream: d), MX.reshape(full, [2, 3, 7], stream: d), stream: d) },
+      "misaligned" => ->(d) { MX.add(MX.matmul(a, b, stream: d), MX.slice(vec, [1], [8], [1], stream: d), stream: d) },
+      "addmm" => ->(d) { MX.addmm(bias, a, b, stream: d) },
+      "tanh_step" => ->(d) { MX.tanh(MX.addmm(MX.take(wide, 2, 1, stream: d), a, b, stream: d), stream: d) }
+    }
+    cases.each do |name, l|
+      cpu = l.call(:cpu)
+      gpu = l.call(GPU)
+      MX.eval(gpu)
+      mm_compare("addmm_fusion:#{name}", cpu, gpu)
+    end
+    held = MX.matmul(a, b, stream: GPU)
+    sum = MX.add(held, bias, stream: GPU)
+    MX.eval(held, sum)
+    mm_compare("addmm_fusion:held", MX.add(MX.matmul(a, b, stream: :cpu), bias, stream: :cpu), sum)
+    mm_compare("addmm_fusion:held_product", MX.matmul(a, b, stream: :cpu), held)
+    grads = %i[cpu gpu].map do |dev|
+      MX.set_default_device(dev == :cpu ? MX.cpu : MX.gpu) unless GPU == :cpu
+      layer = MLX::NN::Linear.new(5, 7)
+      layer.update({ "weight" => MX.transpose(b, stream: :cpu), "bias" => bias })
+      loss = ->(x) { MX.sum(MX.square(layer.call(x))) }
+      MX.value_and_grad(loss).call(a)
+    ensure
+      MX.set_default_device(MX.cpu)
+    end
+    mm_compare("addmm_fusion:linear_value", grads[0][0], grads[1][0])
+    mm_compare("addmm_fusion:linear_grad", grads[0][1], grads[1][1])
+  end
+
   def test_softmax_logsumexp
     FLOATS.each do |dt|
       x = arr(dt, [6, 7, 300], domain: (-5.0..5.0))
@@ -442,6 +496,12 @@ class GPUOpsTest < Minitest::Test
       MX.eval(a, b, e)
       check("concatenate:#{dt}", exact: true) { |d| MX.concatenate([a, b, e, a], axis: 1, stream: d) }
       check("concatenate0:#{dt}", exact: true) { |d| MX.concatenate([a, a], axis: 0, stream: d) }
+      # 130 dense inputs (of mixed widths, one empty): the one-kernel path
+      # in launches of 64, then stack's expand_dims + concatenate.
+      parts = (0...130).map { |i| arr(dt, [3, i % 3, 5]) }
+      MX.eval(*parts)
+      check("concatenate_many:#{dt}", exact: true) { |d| MX.concatenate(parts, axis: 1, stream: d) }
+      check("stack_many:#{dt}", exact: true) { |d| MX.stack(parts.select { |p| p.shape[1] == 2 }, axis: 1, stream: d) }
       check("concatenate2:#{dt}", exact: true) { |d| MX.concatenate([a, MX.exp(a, stream: :cpu)], axis: 2, stream: d) } unless dt == :bool
       %w[constant edge reflect symmetric].each do |mode|
         [[[1, 2], [0, 0], [3, 1]], [[2, 2], [1, 3], [0, 4]]].each do |w|

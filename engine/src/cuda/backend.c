@@ -471,6 +471,22 @@ int mlx_cuda_in_(const mlx_node_* n, mlx_stream s, const void** ptr) {
   return rc;
 }
 
+int mlx_cuda_host_scalar_(const mlx_node_* n, void* val) {
+  mlx_buffer_* b = n->buf;
+  if (n->size != 1 || !b || !b->data) return 0;
+  int host = 1;
+  if (b->gpu) {
+    pthread_mutex_lock(&lock);
+    host = ((gbuf*)b->gpu)->host_valid;
+    pthread_mutex_unlock(&lock);
+  }
+  if (host) {
+    size_t sz = mlx_dtype_size(n->dtype);
+    memcpy(val, (const char*)b->data + n->offset * (int64_t)sz, sz);
+  }
+  return host;
+}
+
 int mlx_cuda_out_(mlx_node_* out, mlx_stream s, void** ptr) {
   MLX_TRY(mlx_node_alloc_(out));
   mlx_buffer_* b = out->buf;

@@ -18,6 +18,10 @@ int mlx_cuda_stream_(mlx_stream s, cudaStream_t* out);
  * s: uploads the buffer on s if it has no device copy yet, and makes s
  * wait for the copy's writer when that ran on another stream. */
 int mlx_cuda_in_(const mlx_node_* n, mlx_stream s, const void** ptr);
+/* 1 with n's single element copied to val when its host copy is current
+ * (a constant made on the host, never uploaded or since read back), so
+ * a kernel can take it by value instead of an upload; 0 otherwise. */
+int mlx_cuda_host_scalar_(const mlx_node_* n, void* val);
 /* Copies n bytes of host memory at src to device memory at dst on stream
  * st (of MLX stream s) without waiting for the copy: small copies go
  * through pinned staging memory, so src may be reused at once. */
@@ -44,6 +48,16 @@ int mlx_cuda_dense_copy_(void** tmp, const void* src, mlx_dtype sdt, mlx_dtype d
 int mlx_cuda_gemm_(mlx_dtype dt, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const void* a, int64_t lda,
                    int64_t stride_a, const void* b, int64_t ldb, int64_t stride_b, void* c, int64_t ldc,
                    int64_t stride_c, int64_t batch, double beta, mlx_stream s, cudaStream_t st, const char* name);
+/* The same product through cuBLASLt with a cached plan (cuda/blaslt.c),
+ * on workspace ws of ws_bytes: 1 when done, 0 when cuBLASLt cannot run
+ * it (the caller uses cuBLAS), -1 with the error set. float32 (TF32 when
+ * tf32), float16, bfloat16, float64. c = A B + beta cin (cin NULL: c
+ * itself; else a matrix of leading dimension ldcin), plus bias (NULL or
+ * n values added to every row) when given. Callers serialize calls. */
+int mlx_cuda_lt_gemm_(mlx_dtype dt, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const void* a,
+                      int64_t lda, int64_t stride_a, const void* b, int64_t ldb, int64_t stride_b, void* c,
+                      int64_t ldc, int64_t stride_c, int64_t batch, double beta, const void* cin, int64_t ldcin,
+                      const void* bias, int tf32, mlx_stream s, cudaStream_t st, void* ws, size_t ws_bytes);
 /* Per-device statistics of the device allocator, in bytes. */
 void mlx_cuda_memory_stats_(int dev, size_t* active, size_t* peak, size_t* cache);
 /* Frees the cached device blocks of dev (after a device synchronize). */

@@ -189,18 +189,28 @@ __device__ __forceinline__ auto binary_apply(T x, T y) {
   }
 }
 
+/* An operand whose pointer is NULL is the single value in av / bv. */
+template <typename T>
+__device__ __forceinline__ pack4<T> load4_or(const T* p, T v, int64_t i, int64_t s) {
+  if (p) return load4(p, i, s);
+  pack4<T> r;
+  r.v[0] = r.v[1] = r.v[2] = r.v[3] = v;
+  return r;
+}
+
 template <int OP, typename T, typename TO>
 struct binary_f {
   TO* out;
   const T* a;
   const T* b;
+  T av, bv;
   __device__ void operator()(int64_t i, int64_t o0, int64_t o1, int64_t) const {
-    out[i] = binary_apply<OP, T>(a[o0], b[o1]);
+    out[i] = binary_apply<OP, T>(a ? a[o0] : av, b ? b[o1] : bv);
   }
   static constexpr bool vec4 = true;
   bool aligned4() const { return is_aligned4(out) && is_aligned4(a) && is_aligned4(b); }
   __device__ void run4(int64_t i, int64_t s0, int64_t s1) const {
-    pack4<T> x = load4(a, i, s0), y = load4(b, i, s1);
+    pack4<T> x = load4_or(a, av, i, s0), y = load4_or(b, bv, i, s1);
     pack4<TO> r;
 #pragma unroll
     for (int k = 0; k < 4; k++) r.v[k] = binary_apply<OP, T>(x.v[k], y.v[k]);
@@ -209,22 +219,26 @@ struct binary_f {
 };
 
 template <int OP, typename T>
-static int binary_run(mlx_dtype out, void* dst, const void* a, const void* b, const mlx_cu_elem_* l, void* stream) {
+static int binary_run(mlx_dtype out, void* dst, const void* a, const void* b, const void* a_val, const void* b_val,
+                      const mlx_cu_elem_* l, void* stream) {
   if constexpr (!binary_ok<OP, T>()) {
     return -1;
   } else {
     using TO = std::conditional_t<is_cmp_op<OP>, mbool, T>;
     if (dtype_of<TO>() != out) return -1;
-    return ew_launch(binary_f<OP, T, TO>{(TO*)dst, (const T*)a, (const T*)b}, l, 2, stream);
+    binary_f<OP, T, TO> f{(TO*)dst, (const T*)a, (const T*)b, T{}, T{}};
+    if (!a) memcpy(&f.av, a_val, sizeof(T));
+    if (!b) memcpy(&f.bv, b_val, sizeof(T));
+    return ew_launch(f, l, 2, stream);
   }
 }
 
 template <typename T>
-static int binary_type(int op, mlx_dtype out, void* dst, const void* a, const void* b, const mlx_cu_elem_* l,
-                       void* stream) {
+static int binary_type(int op, mlx_dtype out, void* dst, const void* a, const void* b, const void* a_val,
+                       const void* b_val, const mlx_cu_elem_* l, void* stream) {
   switch (op) {
 #define B_CASE(N) \
-  case B_##N: return binary_run<B_##N, T>(out, dst, a, b, l, stream);
+  case B_##N: return binary_run<B_##N, T>(out, dst, a, b, a_val, b_val, l, stream);
     MLX_CU_BINARY_OPS(B_CASE)
 #undef B_CASE
     default: return -1;
@@ -232,8 +246,8 @@ static int binary_type(int op, mlx_dtype out, void* dst, const void* a, const vo
 }
 
 extern "C" int mlx_cu_binary_launch_(int op, mlx_dtype in, mlx_dtype out, void* dst, const void* a, const void* b,
-                                     const mlx_cu_elem_* l, void* stream) {
-  MLX_CU_DISPATCH(in, binary_type, op, out, dst, a, b, l, stream)
+                                     const void* a_val, const void* b_val, const mlx_cu_elem_* l, void* stream) {
+  MLX_CU_DISPATCH(in, binary_type, op, out, dst, a, b, a_val, b_val, l, stream)
 }
 
 /* ---- select ---------------------------------------------------------------- */

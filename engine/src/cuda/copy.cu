@@ -72,3 +72,54 @@ extern "C" int mlx_cu_move_launch_(int itemsize, void* dst, const void* src, con
     default: return -1;
   }
 }
+
+/* ---- concatenate of dense inputs in one kernel ----------------------------- */
+
+struct concat_args {
+  const void* src[MLX_CU_CONCAT_MAX];
+  int64_t off[MLX_CU_CONCAT_MAX + 1];
+};
+
+/* The launch covers columns [off[0], off[n]) of every row: item e is
+ * row e / span, column off[0] + e % span, and comes from the input whose
+ * columns [off[i], off[i + 1]) hold it, at its own row-major position. */
+template <typename T>
+__global__ void __launch_bounds__(MLX_CU_THREADS)
+    concat_k(T* dst, int64_t total, int64_t row, int n, concat_args a) {
+  const int64_t span = a.off[n] - a.off[0];
+  for (int64_t e = (int64_t)blockIdx.x * MLX_CU_THREADS + threadIdx.x; e < total;
+       e += (int64_t)gridDim.x * MLX_CU_THREADS) {
+    int64_t r = e / span, c = a.off[0] + (e - r * span);
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+      int mid = (lo + hi + 1) / 2;
+      if (a.off[mid] <= c) lo = mid;
+      else hi = mid - 1;
+    }
+    int64_t w = a.off[lo + 1] - a.off[lo];
+    dst[r * row + c] = ((const T*)a.src[lo])[r * w + (c - a.off[lo])];
+  }
+}
+
+extern "C" int mlx_cu_concat_launch_(int itemsize, void* dst, int64_t outer, int64_t row, int n,
+                                     const void* const* srcs, const int64_t* offs, void* stream) {
+  if (n < 1 || n > MLX_CU_CONCAT_MAX) return -1;
+  concat_args a;
+  for (int i = 0; i < n; i++) {
+    a.src[i] = srcs[i];
+    a.off[i] = offs[i];
+  }
+  a.off[n] = offs[n];
+  int64_t total = outer * (offs[n] - offs[0]);
+  if (total == 0) return 0;
+  unsigned blocks = mlx_cu_blocks(total, MLX_CU_THREADS);
+  cudaStream_t st = (cudaStream_t)stream;
+  switch (itemsize) {
+    case 1: concat_k<uint8_t><<<blocks, MLX_CU_THREADS, 0, st>>>((uint8_t*)dst, total, row, n, a); break;
+    case 2: concat_k<uint16_t><<<blocks, MLX_CU_THREADS, 0, st>>>((uint16_t*)dst, total, row, n, a); break;
+    case 4: concat_k<uint32_t><<<blocks, MLX_CU_THREADS, 0, st>>>((uint32_t*)dst, total, row, n, a); break;
+    case 8: concat_k<uint64_t><<<blocks, MLX_CU_THREADS, 0, st>>>((uint64_t*)dst, total, row, n, a); break;
+    default: return -1;
+  }
+  return (int)cudaGetLastError();
+}

@@ -23,6 +23,13 @@ int mlx_cuda_host_sync_(struct mlx_node_* n);
 /* device.c: waits until everything enqueued on the stream is done. */
 int mlx_cuda_synchronize_(int stream_index, int device);
 
+/* eval.c: GPU peepholes over a tape of n ops (cuda/fuse.c). Fills
+ * plan[i]: -1 runs op i as usual; -2 skips it (the one op that reads its
+ * output runs it); j >= 0 runs op i, an add, with its input made by the
+ * skipped matmul op j through mlx_cuda_addmm_. Returns how many. */
+struct mlx_op_;
+int mlx_cuda_plan_fusions_(struct mlx_op_* const* tape, int n, int* plan);
+
 /* GPU kernels (kernels.c): the .gpu entries of the elementwise, copy and
  * reduction primitives. Same contract as the CPU kernels. */
 int mlx_cuda_copy_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
@@ -41,6 +48,10 @@ int mlx_cuda_tri_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int
 int mlx_cpu_arange_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cpu_linspace_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cuda_matmul_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+/* c + a @ b in one product (the fused add(matmul(a, b), c); ins {a, b,
+ * c}; params an int* set to 1 when done, 0 when c's layout does not
+ * suit and nothing was written or allocated: then run the two ops). */
+int mlx_cuda_addmm_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cuda_softmax_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cuda_logsumexp_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 /* Phase 2b: rms_norm, layer_norm and rope (fast.c), random bits and

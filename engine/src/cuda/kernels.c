@@ -91,14 +91,25 @@ static int elem_layout(mlx_cu_elem_* l, const mlx_node_* out, mlx_node_* const* 
   return MLX_OK;
 }
 
-/* Common driver: layout, device pointers of inputs and output, stream. */
-static int elem_prepare(mlx_node_* out, mlx_node_* const* ins, int nin, const char* name, mlx_cu_elem_* l,
-                        const void** in_ptrs, void** out_ptr, cudaStream_t* st) {
+/* Common driver: layout, device pointers of inputs and output, stream.
+ * With vals, a single-element input whose host copy is current is read
+ * into vals[k] (16 bytes) and its pointer left NULL: the kernel takes it
+ * by value, without an upload. */
+static int elem_prepare_vals(mlx_node_* out, mlx_node_* const* ins, int nin, const char* name, mlx_cu_elem_* l,
+                             const void** in_ptrs, void** out_ptr, cudaStream_t* st, unsigned char (*vals)[16]) {
   mlx_stream s = out->stream;
   MLX_TRY(mlx_cuda_stream_(s, st));
   MLX_TRY(elem_layout(l, out, ins, nin, name));
-  for (int k = 0; k < nin; k++) MLX_TRY(mlx_cuda_in_(ins[k], s, &in_ptrs[k]));
+  for (int k = 0; k < nin; k++) {
+    if (vals && mlx_cuda_host_scalar_(ins[k], vals[k])) in_ptrs[k] = NULL;
+    else MLX_TRY(mlx_cuda_in_(ins[k], s, &in_ptrs[k]));
+  }
   return mlx_cuda_out_(out, s, out_ptr);
+}
+
+static int elem_prepare(mlx_node_* out, mlx_node_* const* ins, int nin, const char* name, mlx_cu_elem_* l,
+                        const void** in_ptrs, void** out_ptr, cudaStream_t* st) {
+  return elem_prepare_vals(out, ins, nin, name, l, in_ptrs, out_ptr, st, NULL);
 }
 
 int mlx_cuda_copy_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {
@@ -125,11 +136,13 @@ int mlx_cuda_binary_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const
   const mlx_elem_params_* p = params;
   mlx_cu_elem_ l;
   const void* in[2];
+  unsigned char vals[2][16];
   void* out;
   cudaStream_t st;
-  MLX_TRY(elem_prepare(outs[0], ins, 2, "binary", &l, in, &out, &st));
-  return launched(mlx_cu_binary_launch_(p->op, ins[0]->dtype, outs[0]->dtype, out, in[0], in[1], &l, st),
-                  "binary op", ins[0]->dtype);
+  MLX_TRY(elem_prepare_vals(outs[0], ins, 2, "binary", &l, in, &out, &st, vals));
+  return launched(
+      mlx_cu_binary_launch_(p->op, ins[0]->dtype, outs[0]->dtype, out, in[0], in[1], vals[0], vals[1], &l, st),
+      "binary op", ins[0]->dtype);
 }
 
 int mlx_cuda_select_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {

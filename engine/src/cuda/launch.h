@@ -65,8 +65,10 @@ typedef struct {
 int mlx_cu_copy_launch_(mlx_dtype in, mlx_dtype out, void* dst, const void* src, const mlx_cu_elem_* l, void* stream);
 int mlx_cu_unary_launch_(int op, mlx_dtype in, mlx_dtype out, void* dst, const void* src, const mlx_cu_elem_* l,
                          void* stream);
+/* binary: a or b NULL takes that operand by value from a_val / b_val
+ * (a single element, the host bytes of one in dtype in). */
 int mlx_cu_binary_launch_(int op, mlx_dtype in, mlx_dtype out, void* dst, const void* a, const void* b,
-                          const mlx_cu_elem_* l, void* stream);
+                          const void* a_val, const void* b_val, const mlx_cu_elem_* l, void* stream);
 int mlx_cu_select_launch_(int itemsize, void* dst, const void* c, const void* x, const void* y, const mlx_cu_elem_* l,
                           void* stream);
 int mlx_cu_reduce_launch_(int kind, mlx_dtype in, mlx_dtype out, void* dst, const void* src, const mlx_cu_reduce_* r,
@@ -84,6 +86,13 @@ int mlx_cu_band_launch_(void* dst, int64_t rows, int64_t cols, int64_t k, int tr
  * destination's, in items; flat: fstride[0] and fstride[1] both 1), no
  * conversion: the copies of concatenate, pad and slice_update. */
 int mlx_cu_move_launch_(int itemsize, void* dst, const void* src, const mlx_cu_elem_* l, void* stream);
+/* concat: n dense row-major inputs (n at most MLX_CU_CONCAT_MAX) copied
+ * into dst, viewed as outer rows of `row` items: input i fills items
+ * [offs[i], offs[i + 1]) of every row (the columns outside
+ * [offs[0], offs[n]) are left alone). One kernel for all of them. */
+#define MLX_CU_CONCAT_MAX 64
+int mlx_cu_concat_launch_(int itemsize, void* dst, int64_t outer, int64_t row, int n, const void* const* srcs,
+                          const int64_t* offs, void* stream);
 /* argreduce: r->m uint32 indices of the first max (min when is_min) of
  * r->n elements each (r laid out as for a reduction; the reduced dims in
  * row-major order, so the index is the position along them). */

@@ -1,15 +1,18 @@
-/* Matrix products on the GPU through cuBLAS (dlopen'ed at first use):
- * mlx_cuda_gemm_, the strided-batched product other drivers (conv) call,
- * and the matmul primitive's kernel, which lays its operands out for it
- * (strided views read in place, other layouts copied dense). */
+/* Matrix products on the GPU: mlx_cuda_gemm_, the strided-batched product
+ * other drivers (conv) call, through cuBLASLt with a cached plan
+ * (cuda/blaslt.c) or else cuBLAS (both dlopen'ed at first use), and the
+ * matmul primitive's kernel, which lays its operands out for it (strided
+ * views read in place, other layouts copied dense). */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cublas_api.h>
 
 #include "backend.h"
+#include "launch.h"
 
 /* cuBLAS is dlopen'ed at first use (libcublas.so.13, then .so.12, then
  * libcublas.so): the static libraries are not part of this toolkit
@@ -42,7 +45,8 @@ static struct {
   cublasHandle_t handle[MAX_HANDLES];
   void* ws[MAX_HANDLES];
   int tf32;
-} blas = {PTHREAD_ONCE_INIT, NULL, "", NULL, NULL, NULL, NULL, PTHREAD_MUTEX_INITIALIZER, {0}, {0}, 0};
+  int lt; /* products through cuBLASLt first (MLX_CUDA_LT=0 turns it off) */
+} blas = {PTHREAD_ONCE_INIT, NULL, "", NULL, NULL, NULL, NULL, PTHREAD_MUTEX_INITIALIZER, {0}, {0}, 0, 1};
 
 static void blas_load(void) {
   const char* names[] = {"libcublas.so.13", "libcublas.so.12", "libcublas.so",
@@ -63,14 +67,18 @@ static void blas_load(void) {
   }
   const char* t = getenv("MLX_CUDA_TF32");
   blas.tf32 = t && t[0] == '1';
+  const char* l = getenv("MLX_CUDA_LT");
+  blas.lt = !(l && l[0] == '0');
 }
 
-/* Declared in backend.h. Row-major C = A B is column-major C^T = B^T A^T:
- * cuBLAS sees B's row-major storage as B^T (n x k) and A's as A^T
- * (k x m). */
-int mlx_cuda_gemm_(mlx_dtype dt, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const void* a, int64_t lda,
-                   int64_t stride_a, const void* b, int64_t ldb, int64_t stride_b, void* c, int64_t ldc,
-                   int64_t stride_c, int64_t batch, double beta, mlx_stream s, cudaStream_t st, const char* name) {
+/* The product of mlx_cuda_gemm_, or with lt_only (cin / bias as
+ * mlx_cuda_lt_gemm_'s) only through cuBLASLt: then *done says whether it
+ * ran. Row-major C = A B is column-major C^T = B^T A^T: cuBLAS sees B's
+ * row-major storage as B^T (n x k) and A's as A^T (k x m). */
+static int gemm(mlx_dtype dt, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const void* a, int64_t lda,
+                int64_t stride_a, const void* b, int64_t ldb, int64_t stride_b, void* c, int64_t ldc, int64_t stride_c,
+                int64_t batch, double beta, const void* cin, int64_t ldcin, const void* bias, int* done, mlx_stream s,
+                cudaStream_t st, const char* name) {
   cudaDataType ct;
   cublasComputeType_t comp;
   float f1[2] = {1.0f, 0.0f}, fb[2] = {(float)beta, 0.0f};
@@ -106,6 +114,20 @@ int mlx_cuda_gemm_(mlx_dtype dt, int trans_a, int trans_b, int64_t m, int64_t n,
     }
     if (bs == CUBLAS_STATUS_SUCCESS) blas.handle[s.index] = h;
   }
+  if (bs == CUBLAS_STATUS_SUCCESS && blas.lt) {
+    int lr = mlx_cuda_lt_gemm_(dt, trans_a, trans_b, m, n, k, a, lda, stride_a, b, ldb, stride_b, c, ldc, stride_c,
+                               batch, beta, cin, ldcin, bias, blas.tf32, s, st, blas.ws[s.index], WORKSPACE);
+    if (lr) {
+      pthread_mutex_unlock(&blas.lock);
+      if (done) *done = lr > 0;
+      return lr > 0 ? MLX_OK : mlx_last_error_code();
+    }
+  }
+  if (done) {
+    pthread_mutex_unlock(&blas.lock);
+    *done = 0;
+    return bs == CUBLAS_STATUS_SUCCESS ? MLX_OK : mlx_error_(MLX_ERROR_DEVICE, "[%s] cuBLAS error %d", name, (int)bs);
+  }
   if (bs == CUBLAS_STATUS_SUCCESS)
     bs = blas.gemm(h, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, (int)n,
                    (int)m, (int)k, alpha, b, ct, (int)ldb, stride_b, a, ct, (int)lda, stride_a, bp, c, ct, (int)ldc,
@@ -113,6 +135,14 @@ int mlx_cuda_gemm_(mlx_dtype dt, int trans_a, int trans_b, int64_t m, int64_t n,
   pthread_mutex_unlock(&blas.lock);
   if (bs != CUBLAS_STATUS_SUCCESS) return mlx_error_(MLX_ERROR_DEVICE, "[%s] cuBLAS error %d", name, (int)bs);
   return MLX_OK;
+}
+
+/* Declared in backend.h. */
+int mlx_cuda_gemm_(mlx_dtype dt, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const void* a, int64_t lda,
+                   int64_t stride_a, const void* b, int64_t ldb, int64_t stride_b, void* c, int64_t ldc,
+                   int64_t stride_c, int64_t batch, double beta, mlx_stream s, cudaStream_t st, const char* name) {
+  return gemm(dt, trans_a, trans_b, m, n, k, a, lda, stride_a, b, ldb, stride_b, c, ldc, stride_c, batch, beta, NULL,
+              0, NULL, NULL, s, st, name);
 }
 
 /* One operand's matrices: base pointer, batch stride (elements), the
@@ -233,6 +263,13 @@ int mlx_cuda_matmul_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const
     if (oa.tmp) cudaFreeAsync(oa.tmp, st);
     return rc;
   }
+  /* (batch..., m, k) @ (k, n) with the left rows evenly spaced through
+   * the batch is one (batch * m, k) @ (k, n) product. */
+  if (batch > 1 && ob.bstride == 0 && oa.op == CUBLAS_OP_N && oa.bstride == m * (int64_t)oa.ld &&
+      batch * m <= INT32_MAX) {
+    m *= batch;
+    batch = 1;
+  }
   rc = mlx_cuda_gemm_(dt, oa.op == CUBLAS_OP_T, ob.op == CUBLAS_OP_T, m, n, k, oa.p, oa.ld, oa.bstride, ob.p,
                       ob.ld, ob.bstride, dst, n, m * n, batch, 0.0, s, st, "matmul");
   if (oa.tmp) cudaFreeAsync(oa.tmp, st);
@@ -240,3 +277,95 @@ int mlx_cuda_matmul_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const
   return rc;
 }
 
+
+/* How c, broadcast to out ([..., rows, n] row-major), enters the product
+ * of rows x n: 1 as a bias (n values, stride 1, the same on every row),
+ * 2 as a matrix whose row r starts r * *ld items after row 0 (column
+ * stride 1), 0 neither (then the add runs on its own). */
+static int c_mode(const mlx_node_* c, const mlx_node_* out, int64_t rows, int64_t n, int64_t* ld) {
+  int cd = c->ndim, od = out->ndim;
+  if (cd > od) return 0;
+  int64_t cl = cd ? c->shape[cd - 1] : 1;
+  if (n > 1 && !(cl == n && c->strides[cd - 1] == 1)) return 0;
+  if (rows == 1) {
+    *ld = n;
+    return 2;
+  }
+  int broadcast = 0, full = 0;
+  int64_t expect = 0;
+  for (int d = od - 2; d >= 0; d--) {
+    if (out->shape[d] == 1) continue;
+    int id = d - (od - cd);
+    if (id < 0 || c->shape[id] == 1) {
+      broadcast = 1;
+      continue;
+    }
+    int64_t st = c->strides[id];
+    if (!full) *ld = st;
+    else if (st != expect) return 0;
+    full = 1;
+    expect = st * out->shape[d];
+  }
+  if (broadcast && full) return 0;
+  if (broadcast) return 1;
+  return *ld >= n ? 2 : 0;
+}
+
+int mlx_cuda_addmm_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {
+  int* done = (int*)params;
+  *done = 0;
+  mlx_node_* out = outs[0];
+  mlx_node_ *a = ins[0], *b = ins[1], *c = ins[2];
+  mlx_dtype dt = out->dtype;
+  mlx_stream s = out->stream;
+  if (dt != MLX_FLOAT32 || c->dtype != MLX_FLOAT32 || a->ndim < 2 || b->ndim < 2 || out->size == 0) return MLX_OK;
+  int64_t m = a->shape[a->ndim - 2], k = a->shape[a->ndim - 1], n = b->shape[b->ndim - 1];
+  int nb = out->ndim - 2;
+  int64_t batch = 1;
+  for (int d = 0; d < nb; d++) batch *= out->shape[d];
+  int64_t ld = 0;
+  int mode = c_mode(c, out, batch * m, n, &ld);
+  if (!mode || k == 0 || batch * m > INT32_MAX || ld > INT32_MAX) return MLX_OK;
+  cudaStream_t st;
+  MLX_TRY(mlx_cuda_stream_(s, &st));
+  operand oa = {0}, ob = {0};
+  MLX_TRY(prepare(&oa, a, 1, m, k, out->shape, nb, batch, dt, s, st));
+  int rc = prepare(&ob, b, 0, k, n, out->shape, nb, batch, dt, s, st);
+  const void* cp = NULL;
+  if (!rc && batch > 1 && ob.bstride == 0 && oa.op == CUBLAS_OP_N && oa.bstride == m * (int64_t)oa.ld) {
+    m *= batch;
+    batch = 1;
+  }
+  if (!rc && batch == 1) rc = mlx_cuda_in_(c, s, &cp);
+  /* cuBLASLt reads a bias vector 16-byte aligned */
+  if (!rc && batch == 1 && !(mode == 1 && ((uintptr_t)cp % 16) != 0)) {
+    void* dst;
+    rc = mlx_cuda_out_(out, s, &dst);
+    if (!rc)
+      rc = gemm(dt, oa.op == CUBLAS_OP_T, ob.op == CUBLAS_OP_T, m, n, k, oa.p, oa.ld, oa.bstride, ob.p, ob.ld,
+                ob.bstride, dst, n, m * n, 1, mode == 2 ? 1.0 : 0.0, mode == 2 ? cp : NULL, ld,
+                mode == 1 ? cp : NULL, done, s, st, "addmm");
+    if (!rc && !*done) {
+      /* Without cuBLASLt: c copied into the output, then c + a @ b there. */
+      mlx_cu_elem_ l;
+      memset(&l, 0, sizeof l);
+      l.n = m * n;
+      l.ndim = 2;
+      l.shape[0] = m;
+      l.shape[1] = n;
+      l.strides[0][0] = mode == 2 ? ld : 0;
+      l.strides[0][1] = 1;
+      l.strides[1][0] = n;
+      l.strides[1][1] = 1;
+      rc = mlx_cu_move_launch_(4, dst, cp, &l, st);
+      rc = rc ? mlx_cuda_check_((cudaError_t)rc, "addmm") : MLX_OK;
+      if (!rc)
+        rc = mlx_cuda_gemm_(dt, oa.op == CUBLAS_OP_T, ob.op == CUBLAS_OP_T, m, n, k, oa.p, oa.ld, oa.bstride, ob.p,
+                            ob.ld, ob.bstride, dst, n, m * n, 1, 1.0, s, st, "addmm");
+      *done = 1;
+    }
+  }
+  if (oa.tmp) cudaFreeAsync(oa.tmp, st);
+  if (ob.tmp) cudaFreeAsync(ob.tmp, st);
+  return rc;
+}

@@ -103,6 +103,25 @@ static int to_operand(mlx_array* res, const mlx_array g, const mlx_array x, int 
   return rc;
 }
 
+/* The gradient of a matrix b shared by a batch of a's matrices,
+ * sum_i a_i^T c_i, as one product of the batch folded into rows:
+ * a [batch..., M, K] -> [batch*M, K], c -> [batch*M, N], then a^T c
+ * [K, N] (what upstream computes, having made a 2-D before its Matmul),
+ * instead of a batch of products summed afterwards. */
+static int weight_grad(mlx_array* res, const mlx_array a, const mlx_array c, mlx_stream s) {
+  int na = mlx_array_ndim(a), nc = mlx_array_ndim(c);
+  int64_t rows = 1;
+  for (int i = 0; i < na - 1; i++) rows *= mlx_array_dim(a, i);
+  int64_t as[2] = {rows, mlx_array_dim(a, na - 1)}, cs[2] = {rows, mlx_array_dim(c, nc - 1)};
+  mlx_array a2 = mlx_array_new(), c2 = mlx_array_new(), at = mlx_array_new();
+  int rc = mlx_reshape(&a2, a, as, 2, s);
+  if (rc == MLX_OK) rc = mlx_reshape(&c2, c, cs, 2, s);
+  if (rc == MLX_OK) rc = mlx_swapaxes(&at, a2, -1, -2, s);
+  if (rc == MLX_OK) rc = mlx_matmul(res, at, c2, s);
+  mlx_array_free(a2), mlx_array_free(c2), mlx_array_free(at);
+  return rc;
+}
+
 /* d a = c @ b^T, d b = a^T @ c on the matrix forms, c being the cotangent
  * with the squeezed dims put back: [batch..., M, N]. */
 static int matmul_vjp(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,
@@ -119,6 +138,11 @@ static int matmul_vjp(mlx_array* in_cots, const int* argnums, int nargs, const m
   if (rc == MLX_OK) rc = mlx_reshape(&c, cots[0], cshape, nd, s);
   for (int k = 0; k < nargs && rc == MLX_OK; k++) {
     int right = argnums[k] == 1;
+    if (right && mlx_array_ndim(b) == 2 && mlx_array_ndim(a) > 2) {
+      rc = weight_grad(&g, a, c, s);
+      if (rc == MLX_OK) rc = to_operand(&in_cots[k], g, inputs[1], 1, s);
+      continue;
+    }
     rc = mlx_swapaxes(&t, right ? a : b, -1, -2, s);
     if (rc == MLX_OK) rc = right ? mlx_matmul(&g, t, c, s) : mlx_matmul(&g, c, t, s);
     if (rc == MLX_OK) rc = to_operand(&in_cots[k], g, inputs[argnums[k]], right, s);

@@ -523,22 +523,10 @@ module MLX
     def take(a, indices, pos_axis = nil, pos_stream = nil, axis: pos_axis, stream: pos_stream)
       raise TypeError, "expected MLX::Core::Array" unless a.is_a?(Array)
 
-      if indices.is_a?(Integer)
-        n = axis.nil? ? a.size : a.shape.fetch(axis) { raise MLX::ArgumentError, "[take] invalid axis #{axis}" }
-        i = indices.negative? ? indices + n : indices
-        raise MLX::IndexError, "[take] index #{indices} is out of bounds for size #{n}" if i.negative? || i >= n
+      # As upstream: an integer index is a slice of one, squeezed (a view:
+      # no kernel, no index array).
+      return Native.take_index(a, indices, axis, stream) if indices.is_a?(Integer)
 
-        # As upstream: an integer index is a slice of one, squeezed (a view:
-        # no kernel, no index array).
-        src = axis.nil? ? Native.reshape(a, [-1], stream) : a
-        ax = axis.nil? ? 0 : (axis.negative? ? axis + a.ndim : axis)
-        starts = ::Array.new(src.ndim, 0)
-        stops = src.shape.dup
-        starts[ax] = i
-        stops[ax] = i + 1
-        sliced = Native.slice(src, starts, stops, ::Array.new(src.ndim, 1), stream)
-        return Native.squeeze(sliced, [ax], stream)
-      end
       Native.take(a, indices, axis, stream)
     end
 

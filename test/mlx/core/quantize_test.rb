@@ -64,8 +64,11 @@ class QuantizeTest < Minitest::Test
     codes = MX.dequantize(wq, MX.ones_like(s), MX.zeros_like(b))
     want_s = MX.sum(MX.reshape(dw * codes, [8, 1, 64]), -1)
     want_b = MX.sum(MX.reshape(dw, [8, 1, 64]), -1)
-    assert MX.allclose(gs, want_s, 1e-4, 1e-5)
-    assert MX.allclose(gb, want_b, 1e-4, 1e-5)
+    # Sums of 64 terms (up to ~100 in size) in two orders: an element that
+    # cancels to near zero keeps the float32 error of its terms, so the
+    # absolute tolerance follows the largest sum.
+    assert MX.allclose(gs, want_s, 1e-4, 1e-5 * [MX.max(MX.abs(want_s)).item, 1.0].max)
+    assert MX.allclose(gb, want_b, 1e-4, 1e-5 * [MX.max(MX.abs(want_b)).item, 1.0].max)
     assert_raises(MLX::ArgumentError) { MX.grad(->(w_) { MX.sum(MX.quantized_matmul(x, w_, s, b)) }).call(wq) }
   end
 
