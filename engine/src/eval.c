@@ -101,14 +101,21 @@ static int gather_outputs(mlx_op_* op, mlx_node_** outs, char* scratch) {
 }
 
 #ifdef MLX_HAVE_CUDA
-/* The profile's row for add(matmul) run as one product. */
+/* The profile's rows of the fused products. */
 static const mlx_prim_ prim_addmm_fused = {.name = "addmm (fused)"};
+static const mlx_prim_ prim_addmm_act_fused = {.name = "addmm+activation (fused)"};
 #endif
 
-/* Runs op's kernel, or with producer (a skipped matmul whose output op
- * adds) the fused product of both (mlx_cuda_addmm_); *declined is then
- * set when that kernel turned the pair down, nothing run. */
-static int run_op_with(mlx_op_* op, mlx_op_* producer, int* declined) {
+/* The input of op that producer did not make. */
+static mlx_node_* other_input(const mlx_op_* op, const mlx_op_* producer) {
+  return atomic_load(&op->inputs[0]->op) == producer ? op->inputs[1] : op->inputs[0];
+}
+
+/* Runs op's kernel, or with mm (a skipped matmul) the fused product
+ * mlx_cuda_addmm_: op is the add reading mm's output (add NULL), or the
+ * activation act reading the skipped add that reads it. *declined is
+ * then set when that kernel turned them down, nothing run. */
+static int run_op_with(mlx_op_* op, const mlx_op_* mm, const mlx_op_* add, int act, int* declined) {
   int nout = op->noutputs;
   mlx_node_* outs[nout];
   char scratch[nout];
@@ -119,21 +126,20 @@ static int run_op_with(mlx_op_* op, mlx_op_* producer, int* declined) {
   int nin = op->ninputs;
   const void* params = op->params;
 #ifdef MLX_HAVE_CUDA
-  int done = 0;
+  mlx_cuda_addmm_params_ fp = {act, 0};
   mlx_node_* fused_ins[3];
-  if (producer) {
-    int k0 = op->inputs[0]->op == producer ? 0 : 1;
-    fused_ins[0] = producer->inputs[0];
-    fused_ins[1] = producer->inputs[1];
-    fused_ins[2] = op->inputs[1 - k0];
+  if (mm) {
+    fused_ins[0] = mm->inputs[0];
+    fused_ins[1] = mm->inputs[1];
+    fused_ins[2] = other_input(add ? add : op, mm);
     k = mlx_cuda_addmm_;
-    prim = &prim_addmm_fused;
+    prim = add ? &prim_addmm_act_fused : &prim_addmm_fused;
     ins = fused_ins;
     nin = 3;
-    params = &done;
+    params = &fp;
   }
 #else
-  (void)producer;
+  (void)mm, (void)add, (void)act, (void)other_input;
 #endif
   int rc = MLX_OK;
 #ifdef MLX_HAVE_CUDA
@@ -150,7 +156,7 @@ static int run_op_with(mlx_op_* op, mlx_op_* producer, int* declined) {
   else if (rc == MLX_OK)
     rc = k(outs, nout, ins, nin, params);
 #ifdef MLX_HAVE_CUDA
-  if (rc == MLX_OK && producer && !done) {
+  if (rc == MLX_OK && mm && !fp.done) {
     *declined = 1;
     for (int i = 0; i < nout; i++) mlx_node_release_(outs[i]);
     return MLX_OK;
@@ -184,38 +190,71 @@ static int run_op_with(mlx_op_* op, mlx_op_* producer, int* declined) {
 }
 
 static int run_op(mlx_op_* op) {
-  return run_op_with(op, NULL, NULL);
+  return run_op_with(op, NULL, NULL, 0, NULL);
 }
 
-/* Op i of the tape as planned: run, skipped (run by its reader), or run
- * fused with its producer (both separately if the fused kernel
- * declines). */
-static int run_planned(mlx_op_** tape, const int* plan, size_t i) {
-  if (!plan || plan[i] == -1) return run_op(tape[i]);
-  if (plan[i] == -2) return MLX_OK;
-  int declined = 0;
-  MLX_TRY(run_op_with(tape[i], tape[plan[i]], &declined));
+#ifdef MLX_HAVE_CUDA
+/* Op i of the tape, planned to run with its producers fused in: the
+ * fused kernel, or when it declines the producers then op. */
+static int run_fused(mlx_op_** tape, const mlx_cuda_fusion_* plan, int i) {
+  int p = plan[i].producer, declined = 0;
+  if (plan[i].act) {
+    int m = plan[p].producer;
+    MLX_TRY(run_op_with(tape[i], tape[m], tape[p], plan[i].act, &declined));
+    if (!declined) return MLX_OK;
+    MLX_TRY(run_fused(tape, plan, p));
+    return run_op(tape[i]);
+  }
+  MLX_TRY(run_op_with(tape[i], tape[p], NULL, 0, &declined));
   if (!declined) return MLX_OK;
-  MLX_TRY(run_op(tape[plan[i]]));
+  MLX_TRY(run_op(tape[p]));
+  return run_op(tape[i]);
+}
+#endif
+
+/* Op i of the tape as planned (plan NULL: every op runs as usual). */
+static int run_planned(mlx_op_** tape, const void* plan, size_t i) {
+#ifdef MLX_HAVE_CUDA
+  const mlx_cuda_fusion_* f = plan;
+  if (f && f[i].role == 1) return MLX_OK;
+  if (f && f[i].role == 2) return run_fused(tape, f, (int)i);
+#else
+  (void)plan;
+#endif
   return run_op(tape[i]);
 }
 
-static int eval_nodes(mlx_node_* const* nodes, size_t n, const volatile int* cancel) {
+/* Evaluation returns with its arrays computed, as upstream's: the GPU
+ * kernels that wrote them have finished. */
+static int wait_ready(mlx_node_* const* nodes, size_t n) {
+#ifdef MLX_HAVE_CUDA
+  for (size_t i = 0; i < n; i++) MLX_TRY(mlx_cuda_wait_ready_(nodes[i]));
+#else
+  (void)nodes, (void)n;
+#endif
+  return MLX_OK;
+}
+
+/* Runs the ops nodes need; with wait (all but async_eval's worker),
+ * returns once the GPU has computed them. */
+static int eval_nodes_(mlx_node_* const* nodes, size_t n, const volatile int* cancel, int wait) {
   int pending = 0;
   for (size_t i = 0; i < n; i++)
     if (!mlx_node_evaluated_(nodes[i])) pending = 1;
-  if (!pending) return MLX_OK;
+  if (!pending) return wait ? wait_ready(nodes, n) : MLX_OK;
   pthread_mutex_lock(&eval_lock);
   uint64_t gen = ++generation;
   vec tape = {0};
   int rc = build_tape(&tape, nodes, n, gen);
-  int* plan = NULL;
+  void* plan = NULL;
 #ifdef MLX_HAVE_CUDA
-  if (rc == MLX_OK && tape.n > 1 && tape.n <= INT_MAX && (plan = malloc(tape.n * sizeof *plan)) &&
-      !mlx_cuda_plan_fusions_((mlx_op_* const*)tape.items, (int)tape.n, plan)) {
-    free(plan);
-    plan = NULL;
+  mlx_cuda_fusion_* f = NULL;
+  if (rc == MLX_OK && tape.n > 1 && tape.n <= INT_MAX && (f = malloc(tape.n * sizeof *f)) &&
+      !mlx_cuda_plan_fusions_((mlx_op_* const*)tape.items, (int)tape.n, f)) {
+    free(f);
+    f = NULL;
   }
+  plan = f;
 #endif
   for (size_t i = 0; i < tape.n && rc == MLX_OK; i++) {
     if (cancel && *cancel) {
@@ -227,7 +266,11 @@ static int eval_nodes(mlx_node_* const* nodes, size_t n, const volatile int* can
   pthread_mutex_unlock(&eval_lock);
   free(plan);
   free(tape.items);
-  return rc;
+  return rc == MLX_OK && wait ? wait_ready(nodes, n) : rc;
+}
+
+static int eval_nodes(mlx_node_* const* nodes, size_t n, const volatile int* cancel) {
+  return eval_nodes_(nodes, n, cancel, 1);
 }
 
 static int eval_handles(const mlx_array* arrays, size_t n, const volatile int* cancel) {
@@ -281,7 +324,7 @@ static void* async_worker(void* arg) {
     pthread_mutex_unlock(&q_lock);
     /* An error here is not lost: the arrays stay unevaluated, and reading
      * them evaluates again and reports it. */
-    eval_nodes(j->nodes, j->n, NULL);
+    eval_nodes_(j->nodes, j->n, NULL, 0);
     for (size_t i = 0; i < j->n; i++) mlx_node_release_(j->nodes[i]);
     free(j);
     pthread_mutex_lock(&q_lock);

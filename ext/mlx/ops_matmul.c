@@ -46,6 +46,21 @@ static VALUE n_addmm(VALUE mod, VALUE c, VALUE x, VALUE y, VALUE alpha, VALUE be
   return mlxrb_result_ready(out);
 }
 
+/* Native.rnn_tanh_steps(xw, whh_t, hidden or nil, stream): NN::RNN's
+ * loop with the default tanh, recorded by the engine. */
+static VALUE n_rnn_tanh_steps(VALUE mod, VALUE xw, VALUE whh_t, VALUE hidden, VALUE s) {
+  mlx_stream st = mlxrb_to_stream(s);
+  VALUE vx = arr(xw), vw = arr(whh_t), vh = NIL_P(hidden) ? Qnil : arr(hidden);
+  mlx_array h = NIL_P(vh) ? mlx_array_new() : mlxrb_get(vh);
+  mlx_array* slot;
+  VALUE out = mlxrb_new_result(&slot);
+  mlxrb_check(mlx_rnn_tanh_steps(slot, mlxrb_get(vx), mlxrb_get(vw), NIL_P(vh) ? NULL : &h, st));
+  RB_GC_GUARD(vx);
+  RB_GC_GUARD(vw);
+  RB_GC_GUARD(vh);
+  return mlxrb_result_ready(out);
+}
+
 /* axes: an Integer, or [lhs_axes, rhs_axes] (Integer Arrays, or Integers
  * for one axis each). */
 static VALUE n_tensordot(VALUE mod, VALUE a, VALUE b, VALUE axes, VALUE s) {
@@ -176,6 +191,7 @@ static VALUE n_hadamard_transform(VALUE mod, VALUE x, VALUE scale, VALUE s) {
 
 void mlxrb_init_ops_matmul(void) {
   rb_define_module_function(mlxrb_mNative, "addmm", n_addmm, 6);
+  rb_define_module_function(mlxrb_mNative, "rnn_tanh_steps", n_rnn_tanh_steps, 4);
   rb_define_module_function(mlxrb_mNative, "inner", n_inner, 3);
   rb_define_module_function(mlxrb_mNative, "outer", n_outer, 3);
   rb_define_module_function(mlxrb_mNative, "kron", n_kron, 3);

@@ -57,9 +57,17 @@ module GPUCompare
     c == g
   end
 
-  # Within tol relative to c (absolute tol near 0); complex parts apart.
+  # Within tol relative to c (absolute tol near 0). Complex values by the
+  # distance between them against c's magnitude (a long product's small
+  # part carries the rounding of its large one); with a NaN or infinite
+  # part, parts apart.
   def close?(c, g, tol)
-    return close?(c.real.to_f, g.real.to_f, tol) && close?(c.imaginary.to_f, g.imaginary.to_f, tol) if c.is_a?(Complex)
+    if c.is_a?(Complex)
+      parts = [c.real, c.imaginary, g.real, g.imaginary].map(&:to_f)
+      return (c - g).abs <= tol * [c.abs, 1e-3].max + tol if parts.all?(&:finite?)
+
+      return close?(parts[0], parts[2], tol) && close?(parts[1], parts[3], tol)
+    end
     return false unless c.is_a?(Numeric) && g.is_a?(Numeric)
     return true if c.to_f.nan? && g.to_f.nan?
     return c == g if c.to_f.infinite? || g.to_f.infinite?

@@ -427,7 +427,11 @@ class GPUOpsTest < Minitest::Test
     a3 = f.([2, 3, 5])
     wide = f.([6, 3, 7])
     vec = f.([9])
-    MX.eval(a, b, bias, full, a3, wide, vec)
+    wt = MX.transpose(f.([7, 5]), stream: :cpu)
+    tall = f.([20, 5])
+    seq = f.([3, 9, 5])
+    rnn = MLX::NN::RNN.new(5, 7)
+    MX.eval(a, b, bias, full, a3, wide, vec, wt, tall, seq, rnn.parameters)
     cases = {
       "bias" => ->(d) { MX.add(MX.matmul(a, b, stream: d), bias, stream: d) },
       "bias_left" => ->(d) { MX.add(bias, MX.matmul(a, b, stream: d), stream: d) },
@@ -437,7 +441,13 @@ class GPUOpsTest < Minitest::Test
       "batch_full" => ->(d) { MX.add(MX.matmul(a3, b, stream: d), MX.reshape(full, [2, 3, 7], stream: d), stream: d) },
       "misaligned" => ->(d) { MX.add(MX.matmul(a, b, stream: d), MX.slice(vec, [1], [8], [1], stream: d), stream: d) },
       "addmm" => ->(d) { MX.addmm(bias, a, b, stream: d) },
-      "tanh_step" => ->(d) { MX.tanh(MX.addmm(MX.take(wide, 2, 1, stream: d), a, b, stream: d), stream: d) }
+      "tanh_step" => ->(d) { MX.tanh(MX.addmm(MX.take(wide, 2, 1, stream: d), a, b, stream: d), stream: d) },
+      # weights transposed (unit stride along k): the few-row kernel
+      "tanh_gemv" => ->(d) { MX.tanh(MX.addmm(MX.take(wide, 2, 1, stream: d), a, wt, stream: d), stream: d) },
+      "relu_gemv" => ->(d) { MX.maximum(MX.add(MX.matmul(a, wt, stream: d), bias, stream: d), 0, stream: d) },
+      "relu_left_gemv" => ->(d) { MX.maximum(0, MX.add(bias, MX.matmul(a, wt, stream: d), stream: d), stream: d) },
+      "relu_many_rows" => ->(d) { MX.maximum(MX.add(MX.matmul(tall, wt, stream: d), bias, stream: d), 0, stream: d) },
+      "rnn" => ->(d) { rnn_on(d, rnn, seq) }
     }
     cases.each do |name, l|
       cpu = l.call(:cpu)
@@ -461,6 +471,14 @@ class GPUOpsTest < Minitest::Test
     end
     mm_compare("addmm_fusion:linear_value", grads[0][0], grads[1][0])
     mm_compare("addmm_fusion:linear_grad", grads[0][1], grads[1][1])
+  end
+
+  # An RNN layer's forward pass with every op on device d.
+  def rnn_on(device, layer, x)
+    MX.set_default_device(device == :cpu ? MX.cpu : MX.gpu) unless GPU == :cpu
+    layer.call(x).tap { |y| MX.eval(y) }
+  ensure
+    MX.set_default_device(MX.cpu)
   end
 
   def test_softmax_logsumexp

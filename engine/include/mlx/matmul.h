@@ -28,6 +28,15 @@ extern "C" {
 int mlx_addmm(mlx_array* res, const mlx_array c, const mlx_array a, const mlx_array b, float alpha, float beta,
               const mlx_stream s);
 
+/* The hidden states of an Elman RNN with tanh, [..., L, H], over the
+ * time axis (-2) of xw, its input projection (x Wxh^T + bias):
+ * h_t = tanh(xw_t + h_{t-1} whh_t) (addmm), starting from *hidden, or
+ * with h_0 = tanh(xw_0) when hidden is NULL. Records the ops of the
+ * per-step loop (slice, addmm, tanh, stack), so results and gradients are
+ * those of the loop written out. */
+int mlx_rnn_tanh_steps(mlx_array* res, const mlx_array xw, const mlx_array whh_t, const mlx_array* hidden,
+                       const mlx_stream s);
+
 /* Inner product over the last axes: shape a.shape[:-1] + b.shape[:-1]; a
  * 0-d operand multiplies elementwise. Error if the last dims differ. */
 int mlx_inner(mlx_array* res, const mlx_array a, const mlx_array b, const mlx_stream s);

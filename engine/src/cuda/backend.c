@@ -471,6 +471,16 @@ int mlx_cuda_in_(const mlx_node_* n, mlx_stream s, const void** ptr) {
   return rc;
 }
 
+int mlx_cuda_wait_ready_(mlx_node_* n) {
+  mlx_buffer_* b = n->buf;
+  if (!b || !b->gpu) return MLX_OK;
+  pthread_mutex_lock(&lock);
+  gbuf* g = b->gpu;
+  int sidx = g->dev_valid && !g->host_valid ? g->ready_stream : -1;
+  pthread_mutex_unlock(&lock);
+  return sidx >= 0 ? mlx_cuda_synchronize_(sidx, -1) : MLX_OK;
+}
+
 int mlx_cuda_host_scalar_(const mlx_node_* n, void* val) {
   mlx_buffer_* b = n->buf;
   if (n->size != 1 || !b || !b->data) return 0;

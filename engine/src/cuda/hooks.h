@@ -20,15 +20,28 @@ void mlx_cuda_host_written_(struct mlx_buffer_* b);
 /* eval.c / array.c: makes the host copy of an evaluated node's buffer
  * current (after the GPU kernel that wrote it), before the CPU reads it. */
 int mlx_cuda_host_sync_(struct mlx_node_* n);
+/* eval.c: waits until the GPU kernel that wrote evaluated node n (if
+ * one did) is done, as upstream's eval returns with its arrays computed. */
+int mlx_cuda_wait_ready_(struct mlx_node_* n);
 /* device.c: waits until everything enqueued on the stream is done. */
 int mlx_cuda_synchronize_(int stream_index, int device);
 
-/* eval.c: GPU peepholes over a tape of n ops (cuda/fuse.c). Fills
- * plan[i]: -1 runs op i as usual; -2 skips it (the one op that reads its
- * output runs it); j >= 0 runs op i, an add, with its input made by the
- * skipped matmul op j through mlx_cuda_addmm_. Returns how many. */
+/* eval.c: GPU peepholes over a tape of n ops (cuda/fuse.c), one entry
+ * per op: role 0 runs it as usual; 1 skips it (the one op that reads its
+ * output runs it); 2 runs it with its producer op fused in through
+ * mlx_cuda_addmm_: an add reading a skipped matmul, or (act, an
+ * MLX_CU_ACT_* code, nonzero) an activation reading a skipped add that
+ * reads a skipped matmul (the add's entry names the matmul). Returns how
+ * many fusions. */
 struct mlx_op_;
-int mlx_cuda_plan_fusions_(struct mlx_op_* const* tape, int n, int* plan);
+typedef struct {
+  int role, producer, act;
+} mlx_cuda_fusion_;
+int mlx_cuda_plan_fusions_(struct mlx_op_* const* tape, int n, mlx_cuda_fusion_* plan);
+/* mlx_cuda_addmm_'s params: act in, done out. */
+typedef struct {
+  int act, done;
+} mlx_cuda_addmm_params_;
 
 /* GPU kernels (kernels.c): the .gpu entries of the elementwise, copy and
  * reduction primitives. Same contract as the CPU kernels. */
@@ -48,9 +61,10 @@ int mlx_cuda_tri_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int
 int mlx_cpu_arange_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cpu_linspace_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cuda_matmul_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
-/* c + a @ b in one product (the fused add(matmul(a, b), c); ins {a, b,
- * c}; params an int* set to 1 when done, 0 when c's layout does not
- * suit and nothing was written or allocated: then run the two ops). */
+/* act(c + a @ b) in one product (the fused add(matmul(a, b), c) and
+ * its activation; ins {a, b, c}; params an mlx_cuda_addmm_params_ whose
+ * done is set to 1, or to 0 when the layouts do not suit and nothing was
+ * written or allocated: then run the ops one by one). */
 int mlx_cuda_addmm_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cuda_softmax_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cuda_logsumexp_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);

@@ -86,6 +86,14 @@ int mlx_cu_band_launch_(void* dst, int64_t rows, int64_t cols, int64_t k, int tr
  * destination's, in items; flat: fstride[0] and fstride[1] both 1), no
  * conversion: the copies of concatenate, pad and slice_update. */
 int mlx_cu_move_launch_(int itemsize, void* dst, const void* src, const mlx_cu_elem_* l, void* stream);
+/* gemv: out (m x n, row-major, float32) = act(a b + c) for m at most
+ * MLX_CU_GEMV_MAX_ROWS: a's rows a_rs apart (unit stride along k); b[k,
+ * j] at b + j * b_ns + k (unit stride along k); c NULL or c[i, j] at
+ * c + i * c_rs + j (c_rs 0: a bias row). act: MLX_CU_ACT_*. */
+#define MLX_CU_GEMV_MAX_ROWS 16
+enum { MLX_CU_ACT_NONE = 0, MLX_CU_ACT_TANH, MLX_CU_ACT_MAX0_RIGHT, MLX_CU_ACT_MAX0_LEFT };
+int mlx_cu_gemv_launch_(float* out, const float* a, int64_t a_rs, const float* b, int64_t b_ns, const float* c,
+                        int64_t c_rs, int m, int n, int64_t k, int act, void* stream);
 /* concat: n dense row-major inputs (n at most MLX_CU_CONCAT_MAX) copied
  * into dst, viewed as outer rows of `row` items: input i fills items
  * [offs[i], offs[i + 1]) of every row (the columns outside

@@ -19,6 +19,7 @@ module MLX
     class RNN < Module
       def initialize(input_size, hidden_size, bias: true, nonlinearity: nil)
         super()
+        @default_tanh = nonlinearity.nil?
         @nonlinearity = nonlinearity || ->(x) { Core.tanh(x) }
         raise ArgumentError, "Nonlinearity must be callable. Current value: #{nonlinearity}." unless @nonlinearity.respond_to?(:call)
 
@@ -31,6 +32,9 @@ module MLX
       def call(x, hidden = nil)
         x = Recurrent.project(x, self["Wxh"], self["bias"])
         whh_t = Core.transpose(self["Whh"])
+        # The default tanh: the same loop, recorded by the engine.
+        return Native.rnn_tanh_steps(x, whh_t, hidden, nil) if @default_tanh
+
         steps = (0...x.shape[-2]).map do |t|
           xt = Recurrent.at(x, t)
           hidden = hidden.nil? ? xt : Core.addmm(xt, hidden, whh_t)
