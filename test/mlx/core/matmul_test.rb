@@ -94,6 +94,29 @@ class MatmulOpsTest < Minitest::Test
     assert_kind_of MLX::Error, err
   end
 
+  # The gradient of a 2-D weight shared by a batch ([B, L, K] @ [K, N]) is
+  # one product over the batch folded into rows, sum_b a_b^T c_b; a 1-D
+  # right operand keeps its shape; integer-valued inputs make it exact.
+  def test_grad_of_shared_weight
+    a = MX.arange(24.0).reshape(2, 3, 4) - 10
+    w = MX.arange(20.0).reshape(4, 5) / 4
+    c = MX.arange(30.0).reshape(2, 3, 5) - 7
+    gw = MX.grad(->(w_) { MX.sum(MX.matmul(a, w_) * c) }, 0).call(w)
+    want = (0...4).map do |k|
+      (0...5).map { |n| (0...2).sum { |b| (0...3).sum { |l| a.to_a[b][l][k] * c.to_a[b][l][n] } } }
+    end
+    assert_equal [4, 5], gw.shape
+    assert_equal want, gw.to_a
+    v = MX.arange(4.0)
+    gv = MX.grad(->(v_) { MX.sum(MX.matmul(a, v_) * MX.arange(6.0).reshape(2, 3)) }).call(v)
+    want_v = (0...4).map { |k| (0...2).sum { |b| (0...3).sum { |l| a.to_a[b][l][k] * ((b * 3) + l) } } }
+    assert_equal [4], gv.shape
+    assert_equal want_v, gv.to_a
+    ga, gw2 = MX.grad(->(a_, w_) { MX.sum(MX.matmul(a_, w_) * c) }, [0, 1]).call(a, w)
+    assert_equal MX.matmul(c, MX.transpose(w)).to_a, ga.to_a
+    assert_equal want, gw2.to_a
+  end
+
   def test_grad_through_family
     x = MX.arange(6.0).reshape(2, 3) / 10
     w = MX.arange(12.0).reshape(3, 4) / 10
