@@ -162,8 +162,21 @@ module MLX
       end
 
       def apply_single(gradient, parameter, state = nil)
-        lr = lr_for(gradient)
-        super(gradient, Core.multiply(parameter, Core.subtract(1, Core.multiply(lr, @weight_decay))), state)
+        super(gradient, Core.multiply(parameter, decay_for(gradient)), state)
+      end
+
+      private
+
+      # 1 - lr * weight_decay in the gradient's dtype: the same array for
+      # every parameter of a step (one pair of ops per step, not per
+      # parameter), made again when the learning rate or dtype changes.
+      def decay_for(gradient)
+        lr = learning_rate
+        return @decay[2] if @decay && @decay[0].equal?(lr) && @decay[1] == gradient.dtype
+
+        value = Core.subtract(1, Core.multiply(lr_for(gradient), @weight_decay))
+        @decay = [lr, gradient.dtype, value]
+        value
       end
     end
 
