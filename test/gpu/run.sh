@@ -3,13 +3,17 @@
 # tmp/ext-cuda) and runs the GPU tests: test/gpu/*_gpu.rb compare every op
 # with a CUDA kernel against the CPU. On the device machine:
 #   . .device/setup.sh && test/gpu/run.sh
-# MLX_GPU_PREBUILT=1 skips the build (a build made elsewhere, carried along).
+# MLX_GPU_PREBUILT=1 skips the build (a build made elsewhere, carried along);
+# MLX_GPU_PACK=file unpacks test/gpu/pack.sh's extension instead of building.
 # MLX_GPU_BENCH=1 also runs test/gpu/bandwidth.rb and test/gpu/matmul_bench.rb
 # (and PyTorch beside them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export MLX_BUILD_TAG=cuda MLX_CUDA=1
-if [ "${MLX_GPU_PREBUILT:-0}" != 1 ]; then
+if [ -n "${MLX_GPU_PACK:-}" ]; then
+  mkdir -p tmp/ext-cuda/lib/mlx
+  xz -dc "$MLX_GPU_PACK" > tmp/ext-cuda/lib/mlx/native.so
+elif [ "${MLX_GPU_PREBUILT:-0}" != 1 ]; then
   rake compile
 fi
 LIB=tmp/ext-cuda/lib
