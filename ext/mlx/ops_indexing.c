@@ -71,50 +71,15 @@ static VALUE n_take(VALUE mod, VALUE x, VALUE indices, VALUE axis, VALUE s) {
 }
 
 /* Native.take_index(a, i, axis, stream): a's slice at Integer i along
- * axis (nil: of the flattened a), the axis dropped: a view, as
- * upstream's integer take (no kernel, no index array). */
+ * axis (nil: of the flattened a), the axis dropped (mlx_take_index). */
 static VALUE n_take_index(VALUE mod, VALUE x, VALUE index, VALUE axis, VALUE s) {
   mlx_array a = mlxrb_get(x);
   mlx_stream st = mlxrb_to_stream(s);
-  int nd = (int)mlx_array_ndim(a), ax = 0;
-  mlx_array src = mlx_array_new(), sliced = mlx_array_new();
-  int rc = MLX_OK;
-  if (NIL_P(axis)) {
-    int64_t flat = -1;
-    rc = mlx_reshape(&src, a, &flat, 1, st);
-    nd = 1;
-  } else {
-    ax = mlxrb_to_int(axis);
-    if (ax < -nd || ax >= nd) {
-      mlx_array_free(src), mlx_array_free(sliced);
-      rb_raise(mlxrb_eArgumentError, "[take] invalid axis %d", ax);
-    }
-    if (ax < 0) ax += nd;
-    rc = mlx_array_set(&src, a);
-  }
-  if (rc) {
-    mlx_array_free(src), mlx_array_free(sliced);
-    mlxrb_check(rc);
-  }
-  int64_t n = mlx_array_dim(src, ax), i = NUM2LL(index), at = i < 0 ? i + n : i;
-  if (at < 0 || at >= n) {
-    mlx_array_free(src), mlx_array_free(sliced);
-    rb_raise(mlxrb_eIndexError, "[take] index %lld is out of bounds for size %lld", (long long)i, (long long)n);
-  }
-  int64_t start[nd], stop[nd], step[nd];
-  for (int d = 0; d < nd; d++) {
-    start[d] = 0;
-    stop[d] = mlx_array_dim(src, d);
-    step[d] = 1;
-  }
-  start[ax] = at;
-  stop[ax] = at + 1;
+  int64_t i = NUM2LL(index);
+  int ax = NIL_P(axis) ? 0 : mlxrb_to_int(axis);
   mlx_array* slot;
   VALUE out = mlxrb_new_result(&slot);
-  rc = mlx_slice(&sliced, src, start, stop, step, nd, st);
-  if (!rc) rc = mlx_squeeze_axes(slot, sliced, &ax, 1, st);
-  mlx_array_free(src), mlx_array_free(sliced);
-  mlxrb_check(rc);
+  mlxrb_check(mlx_take_index(slot, a, i, NIL_P(axis) ? NULL : &ax, st));
   return mlxrb_result_ready(out);
 }
 

@@ -65,6 +65,11 @@ int mlx_scatter_min(mlx_array* res, const mlx_array a, const mlx_array* indices,
  * axis replaced by indices' shape (NumPy/MLX take). Errors: bad axis, a
  * non-empty take from an empty axis, non-integer indices. */
 int mlx_take(mlx_array* res, const mlx_array a, const mlx_array indices, int axis, const mlx_stream s);
+/* a's slice at integer index along *axis (NULL: of the flattened a), the
+ * axis dropped: a view, as upstream's integer take (no kernel, no index
+ * array). A negative index counts from the end. Errors: bad axis
+ * (argument), index out of bounds (index). */
+int mlx_take_index(mlx_array* res, const mlx_array a, int64_t index, const int* axis, const mlx_stream s);
 /* take over the flattened a: the result has indices' shape. */
 int mlx_take_all(mlx_array* res, const mlx_array a, const mlx_array indices, const mlx_stream s);
 

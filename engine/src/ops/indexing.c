@@ -251,6 +251,41 @@ int mlx_scatter_min(mlx_array* res, const mlx_array a, const mlx_array* indices,
   return mlx_scatter_mode_(res, a, indices, nidx, updates, axes, MLX_SCATTER_MIN_, s);
 }
 
+int mlx_take_index(mlx_array* res, const mlx_array a, int64_t index, const int* axis, const mlx_stream s) {
+  MLX_TRY(mlx_check_array_(a, "take"));
+  int nd = (int)mlx_array_ndim(a), ax = 0;
+  mlx_array src = mlx_array_new(), sliced = mlx_array_new();
+  int rc = MLX_OK;
+  if (!axis) {
+    int64_t flat = -1;
+    rc = mlx_reshape(&src, a, &flat, 1, s);
+    nd = 1;
+  } else if (*axis < -nd || *axis >= nd) {
+    rc = mlx_error_(MLX_ERROR_ARGUMENT, "[take] invalid axis %d", *axis);
+  } else {
+    ax = *axis < 0 ? *axis + nd : *axis;
+    rc = mlx_array_set(&src, a);
+  }
+  int64_t n = rc == MLX_OK ? mlx_array_dim(src, ax) : 0, at = index < 0 ? index + n : index;
+  if (rc == MLX_OK && (at < 0 || at >= n))
+    rc = mlx_error_(MLX_ERROR_INDEX, "[take] index %lld is out of bounds for size %lld", (long long)index,
+                    (long long)n);
+  if (rc == MLX_OK) {
+    int64_t start[nd], stop[nd], step[nd];
+    for (int d = 0; d < nd; d++) {
+      start[d] = 0;
+      stop[d] = mlx_array_dim(src, d);
+      step[d] = 1;
+    }
+    start[ax] = at;
+    stop[ax] = at + 1;
+    rc = mlx_slice(&sliced, src, start, stop, step, nd, s);
+  }
+  if (rc == MLX_OK) rc = mlx_squeeze_axes(res, sliced, &ax, 1, s);
+  mlx_array_free(src), mlx_array_free(sliced);
+  return rc;
+}
+
 int mlx_take(mlx_array* res, const mlx_array a, const mlx_array indices, int axis, const mlx_stream s) {
   MLX_TRY(mlx_shape_check_(a, 0, "take"));
   MLX_TRY(mlx_shape_check_(indices, 0, "take"));

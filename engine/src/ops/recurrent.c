@@ -5,25 +5,9 @@
 #include <stdlib.h>
 
 #include "../internal.h"
+#include "mlx/indexing.h"
 #include "mlx/matmul.h"
 #include "mlx/ops.h"
-
-/* xw's step t along axis ax (of nd dims), the axis dropped (a view). */
-static int step(mlx_array* res, const mlx_array xw, int nd, int ax, int64_t t, mlx_stream s) {
-  int64_t start[nd], stop[nd], strides[nd];
-  for (int d = 0; d < nd; d++) {
-    start[d] = 0;
-    stop[d] = mlx_array_dim(xw, d);
-    strides[d] = 1;
-  }
-  start[ax] = t;
-  stop[ax] = t + 1;
-  mlx_array sl = mlx_array_new();
-  int rc = mlx_slice(&sl, xw, start, stop, strides, nd, s);
-  if (rc == MLX_OK) rc = mlx_squeeze_axes(res, sl, &ax, 1, s);
-  mlx_array_free(sl);
-  return rc;
-}
 
 int mlx_rnn_tanh_steps(mlx_array* res, const mlx_array xw, const mlx_array whh_t, const mlx_array* hidden,
                        const mlx_stream s) {
@@ -42,7 +26,7 @@ int mlx_rnn_tanh_steps(mlx_array* res, const mlx_array xw, const mlx_array whh_t
   if (have_h) rc = mlx_array_set(&h, *hidden);
   int64_t t = 0;
   for (; t < steps && rc == MLX_OK; t++) {
-    rc = step(&xt, xw, nd, ax, t, s);
+    rc = mlx_take_index(&xt, xw, t, &ax, s);
     if (rc == MLX_OK) rc = have_h ? mlx_addmm(&pre, xt, h, whh_t, 1.0f, 1.0f, s) : mlx_array_set(&pre, xt);
     outs[t] = mlx_array_new();
     if (rc == MLX_OK) rc = mlx_tanh(&outs[t], pre, s);
