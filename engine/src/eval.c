@@ -104,12 +104,12 @@ static int gather_outputs(mlx_op_* op, mlx_node_** outs, char* scratch) {
 /* The profile's rows of the fused products. */
 static const mlx_prim_ prim_addmm_fused = {.name = "addmm (fused)"};
 static const mlx_prim_ prim_addmm_act_fused = {.name = "addmm+activation (fused)"};
-#endif
 
 /* The input of op that producer did not make. */
 static mlx_node_* other_input(const mlx_op_* op, const mlx_op_* producer) {
   return atomic_load(&op->inputs[0]->op) == producer ? op->inputs[1] : op->inputs[0];
 }
+#endif
 
 /* Runs op's kernel, or with mm (a skipped matmul) the fused product
  * mlx_cuda_addmm_: op is the add reading mm's output (add NULL), or the
@@ -139,7 +139,7 @@ static int run_op_with(mlx_op_* op, const mlx_op_* mm, const mlx_op_* add, int a
     params = &fp;
   }
 #else
-  (void)mm, (void)add, (void)act, (void)other_input;
+  (void)mm, (void)add, (void)act;
 #endif
   int rc = MLX_OK;
 #ifdef MLX_HAVE_CUDA
@@ -228,11 +228,11 @@ static int run_planned(mlx_op_** tape, const void* plan, size_t i) {
  * kernels that wrote them have finished. */
 static int wait_ready(mlx_node_* const* nodes, size_t n) {
 #ifdef MLX_HAVE_CUDA
-  for (size_t i = 0; i < n; i++) MLX_TRY(mlx_cuda_wait_ready_(nodes[i]));
+  return mlx_cuda_wait_ready_(nodes, n);
 #else
   (void)nodes, (void)n;
-#endif
   return MLX_OK;
+#endif
 }
 
 /* Runs the ops nodes need; with wait (all but async_eval's worker),

@@ -471,14 +471,23 @@ int mlx_cuda_in_(const mlx_node_* n, mlx_stream s, const void** ptr) {
   return rc;
 }
 
-int mlx_cuda_wait_ready_(mlx_node_* n) {
-  mlx_buffer_* b = n->buf;
-  if (!b || !b->gpu) return MLX_OK;
+int mlx_cuda_wait_ready_(mlx_node_* const* nodes, size_t n) {
+  /* each writer stream once: an eval of a model's parameters has
+   * hundreds of arrays, mostly from one stream */
+  uint64_t seen[MAX_STREAMS / 64] = {0};
+  int wait[MAX_STREAMS], nwait = 0;
   pthread_mutex_lock(&lock);
-  gbuf* g = b->gpu;
-  int sidx = g->dev_valid && !g->host_valid ? g->ready_stream : -1;
+  for (size_t i = 0; i < n; i++) {
+    mlx_buffer_* b = nodes[i]->buf;
+    gbuf* g = b ? b->gpu : NULL;
+    int sidx = g && g->dev_valid && !g->host_valid ? g->ready_stream : -1;
+    if (sidx < 0 || (seen[sidx / 64] >> (sidx % 64) & 1)) continue;
+    seen[sidx / 64] |= (uint64_t)1 << (sidx % 64);
+    wait[nwait++] = sidx;
+  }
   pthread_mutex_unlock(&lock);
-  return sidx >= 0 ? mlx_cuda_synchronize_(sidx, -1) : MLX_OK;
+  for (int k = 0; k < nwait; k++) MLX_TRY(mlx_cuda_synchronize_(wait[k], -1));
+  return MLX_OK;
 }
 
 int mlx_cuda_host_scalar_(const mlx_node_* n, void* val) {

@@ -20,9 +20,10 @@ void mlx_cuda_host_written_(struct mlx_buffer_* b);
 /* eval.c / array.c: makes the host copy of an evaluated node's buffer
  * current (after the GPU kernel that wrote it), before the CPU reads it. */
 int mlx_cuda_host_sync_(struct mlx_node_* n);
-/* eval.c: waits until the GPU kernel that wrote evaluated node n (if
- * one did) is done, as upstream's eval returns with its arrays computed. */
-int mlx_cuda_wait_ready_(struct mlx_node_* n);
+/* eval.c: waits until the GPU kernels that wrote the evaluated nodes
+ * (those a GPU kernel wrote) are done, each writer stream once, as
+ * upstream's eval returns with its arrays computed. */
+int mlx_cuda_wait_ready_(struct mlx_node_* const* nodes, size_t n);
 /* device.c: waits until everything enqueued on the stream is done. */
 int mlx_cuda_synchronize_(int stream_index, int device);
 

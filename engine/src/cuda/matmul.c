@@ -233,6 +233,17 @@ static int prepare(operand* o, mlx_node_* x, int vec_row, int64_t r, int64_t c, 
   return MLX_OK;
 }
 
+/* (batch..., m, k) @ (k, n) with the left rows evenly spaced through
+ * the batch is one (batch * m, k) @ (k, n) product: *m and *batch become
+ * batch * m and 1 when so. */
+static void fold_batch(const operand* oa, const operand* ob, int64_t* m, int64_t* batch) {
+  if (*batch > 1 && ob->bstride == 0 && oa->op == CUBLAS_OP_N && oa->bstride == *m * (int64_t)oa->ld &&
+      *batch * *m <= INT32_MAX) {
+    *m *= *batch;
+    *batch = 1;
+  }
+}
+
 int mlx_cuda_matmul_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {
   mlx_node_* out = outs[0];
   mlx_node_* a = ins[0];
@@ -263,13 +274,7 @@ int mlx_cuda_matmul_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const
     if (oa.tmp) cudaFreeAsync(oa.tmp, st);
     return rc;
   }
-  /* (batch..., m, k) @ (k, n) with the left rows evenly spaced through
-   * the batch is one (batch * m, k) @ (k, n) product. */
-  if (batch > 1 && ob.bstride == 0 && oa.op == CUBLAS_OP_N && oa.bstride == m * (int64_t)oa.ld &&
-      batch * m <= INT32_MAX) {
-    m *= batch;
-    batch = 1;
-  }
+  fold_batch(&oa, &ob, &m, &batch);
   rc = mlx_cuda_gemm_(dt, oa.op == CUBLAS_OP_T, ob.op == CUBLAS_OP_T, m, n, k, oa.p, oa.ld, oa.bstride, ob.p,
                       ob.ld, ob.bstride, dst, n, m * n, batch, 0.0, s, st, "matmul");
   if (oa.tmp) cudaFreeAsync(oa.tmp, st);
@@ -368,10 +373,7 @@ int mlx_cuda_addmm_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const 
   MLX_TRY(prepare(&oa, a, 1, m, k, out->shape, nb, batch, dt, s, st));
   int rc = prepare(&ob, b, 0, k, n, out->shape, nb, batch, dt, s, st);
   const void* cp = NULL;
-  if (!rc && batch > 1 && ob.bstride == 0 && oa.op == CUBLAS_OP_N && oa.bstride == m * (int64_t)oa.ld) {
-    m *= batch;
-    batch = 1;
-  }
+  if (!rc) fold_batch(&oa, &ob, &m, &batch);
   if (!rc && batch == 1) rc = mlx_cuda_in_(c, s, &cp);
   /* cuBLASLt reads a bias vector 16-byte aligned */
   if (!rc && batch == 1 && !(mode == 1 && ((uintptr_t)cp % 16) != 0)) {
