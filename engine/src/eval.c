@@ -212,12 +212,44 @@ static int run_fused(mlx_op_** tape, const mlx_cuda_fusion_* plan, int i) {
 }
 #endif
 
+#ifdef MLX_HAVE_CUDA
+static const mlx_prim_ prim_elementwise_run = {.name = "elementwise run (fused)"};
+
+/* Ops tape[first..last] (a planned run of elementwise ops) as one kernel,
+ * or one by one when it declines. The outputs it stored are evaluated
+ * and their ops detach; the others (read only inside the run) are
+ * released with the ops that read them. */
+static int run_group(mlx_op_** tape, int first, int last) {
+  int n = last - first + 1, declined = 0;
+  unsigned char escapes[n];
+  mlx_node_* held[n];
+  for (int k = 0; k < n; k++) {
+    held[k] = tape[first + k]->outputs[0];
+    mlx_node_retain_(held[k]);
+  }
+  int64_t t0 = mlx_profile_on_() ? mlx_profile_now_() : 0;
+  int rc = mlx_cuda_run_group_(tape + first, n, escapes, &declined);
+  if (rc == MLX_OK && !declined && mlx_profile_on_()) mlx_profile_add_(&prim_elementwise_run, t0, tape[first]->stream);
+  for (int k = 0; k < n && rc == MLX_OK && !declined; k++) {
+    if (!escapes[k]) continue;
+    atomic_store_explicit(&held[k]->evaluated, 1, memory_order_release);
+    atomic_store(&held[k]->op, NULL);
+    mlx_op_release_(tape[first + k]);
+  }
+  for (int k = 0; k < n; k++) mlx_node_release_(held[k]);
+  if (rc == MLX_OK && declined)
+    for (int k = first; k <= last && rc == MLX_OK; k++) rc = run_op(tape[k]);
+  return rc;
+}
+#endif
+
 /* Op i of the tape as planned (plan NULL: every op runs as usual). */
 static int run_planned(mlx_op_** tape, const void* plan, size_t i) {
 #ifdef MLX_HAVE_CUDA
   const mlx_cuda_fusion_* f = plan;
-  if (f && f[i].role == 1) return MLX_OK;
+  if (f && (f[i].role == 1 || f[i].role == 3)) return MLX_OK;
   if (f && f[i].role == 2) return run_fused(tape, f, (int)i);
+  if (f && f[i].role == 4) return run_group(tape, f[i].producer, (int)i);
 #else
   (void)plan;
 #endif

@@ -313,6 +313,10 @@ typedef void (*mlx_range_fn_)(void* ctx, int64_t begin, int64_t end);
 /* MLX_PROFILE (profile.c): whether it is on, and a kernel run timed into
  * the per-primitive table printed at exit. */
 int mlx_profile_on_(void);
+/* For work run outside mlx_profile_run_: a start time, then the row's
+ * update (waiting for stream s first under MLX_PROFILE=sync). */
+int64_t mlx_profile_now_(void);
+void mlx_profile_add_(const mlx_prim_* prim, int64_t t0, mlx_stream s);
 int mlx_profile_run_(const mlx_prim_* prim, mlx_kernel_fn_ k, mlx_node_** outs, int nout, mlx_node_** ins, int nin,
                      const void* params);
 

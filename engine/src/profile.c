@@ -58,19 +58,11 @@ int mlx_profile_on_(void) {
   return state > 0;
 }
 
-/* Runs kernel k for op and adds its time to the primitive's row. */
-int mlx_profile_run_(const mlx_prim_* prim, mlx_kernel_fn_ k, mlx_node_** outs, int nout, mlx_node_** ins, int nin,
-                     const void* params) {
-  int64_t t0 = now_ns();
-  int rc = k(outs, nout, ins, nin, params);
-#ifdef MLX_HAVE_CUDA
-  if (state == 2 && !rc && nout > 0 && outs[0]->stream.device.type == MLX_GPU)
-    rc = mlx_cuda_synchronize_(outs[0]->stream.index, outs[0]->stream.device.index);
-#endif
-  int64_t dt = now_ns() - t0;
+/* Adds dt ns to prim's row (unless still skipping). */
+static void record(const mlx_prim_* prim, int64_t dt) {
   if (skip > 0) {
     skip--;
-    return rc;
+    return;
   }
   size_t h = ((uintptr_t)prim >> 4) % SLOTS;
   for (int probe = 0; probe < SLOTS; probe++, h = (h + 1) % SLOTS) {
@@ -81,5 +73,30 @@ int mlx_profile_run_(const mlx_prim_* prim, mlx_kernel_fn_ k, mlx_node_** outs, 
       break;
     }
   }
+}
+
+/* Runs kernel k for op and adds its time to the primitive's row. */
+int mlx_profile_run_(const mlx_prim_* prim, mlx_kernel_fn_ k, mlx_node_** outs, int nout, mlx_node_** ins, int nin,
+                     const void* params) {
+  int64_t t0 = now_ns();
+  int rc = k(outs, nout, ins, nin, params);
+#ifdef MLX_HAVE_CUDA
+  if (state == 2 && !rc && nout > 0 && outs[0]->stream.device.type == MLX_GPU)
+    rc = mlx_cuda_synchronize_(outs[0]->stream.index, outs[0]->stream.device.index);
+#endif
+  record(prim, now_ns() - t0);
   return rc;
+}
+
+int64_t mlx_profile_now_(void) {
+  return now_ns();
+}
+
+void mlx_profile_add_(const mlx_prim_* prim, int64_t t0, mlx_stream s) {
+#ifdef MLX_HAVE_CUDA
+  if (state == 2 && s.device.type == MLX_GPU) mlx_cuda_synchronize_(s.index, s.device.index);
+#else
+  (void)s;
+#endif
+  record(prim, now_ns() - t0);
 }

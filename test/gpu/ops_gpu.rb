@@ -473,6 +473,54 @@ class GPUOpsTest < Minitest::Test
     mm_compare("addmm_fusion:linear_grad", grads[0][1], grads[1][1])
   end
 
+  # Runs of float32 elementwise ops become one kernel on the GPU
+  # (cuda/ewvm.cu): an AdamW update (exact: +, -, *, /, sqrt only), a
+  # chain whose middle value is also held (stored too), one mixing a
+  # device scalar, a host scalar and one-element ops, exp/log/tanh
+  # chains, and a chain over a transposed input (declined: op by op).
+  def test_elementwise_runs
+    f = ->(shape, lo = -1.0, hi = 1.0) { arr(:float32, shape, domain: (lo..hi)) }
+    p = f.([33, 17])
+    g = f.([33, 17])
+    m = f.([33, 17])
+    v = f.([33, 17], 0.0, 1.0)
+    lr = f.([])
+    t = MX.transpose(f.([17, 33]), stream: :cpu)
+    MX.eval(p, g, m, v, lr, t)
+    adamw = lambda do |d|
+      lrd = MX.multiply(lr, 1.0, stream: d)
+      decay = MX.subtract(1, MX.multiply(lrd, 0.01, stream: d), stream: d)
+      p2 = MX.multiply(p, decay, stream: d)
+      m2 = MX.add(MX.multiply(0.9, m, stream: d), MX.multiply(1 - 0.9, g, stream: d), stream: d)
+      v2 = MX.add(MX.multiply(0.999, v, stream: d), MX.multiply(1 - 0.999, MX.square(g, stream: d), stream: d),
+                  stream: d)
+      upd = MX.divide(MX.multiply(lrd, m2, stream: d), MX.add(MX.sqrt(v2, stream: d), 1e-8, stream: d), stream: d)
+      out = [MX.subtract(p2, upd, stream: d), m2, v2]
+      MX.eval(*out)
+      out
+    end
+    cpu = adamw.call(:cpu)
+    gpu = adamw.call(GPU)
+    %w[param m v].each_with_index { |name, i| check("ew_run:adamw_#{name}", exact: true) { |d| d == :cpu ? cpu[i] : gpu[i] } }
+    held = lambda do |d|
+      mid = MX.multiply(MX.add(p, g, stream: d), 3.0, stream: d)
+      fin = MX.subtract(MX.sqrt(MX.abs(mid, stream: d), stream: d), m, stream: d)
+      MX.eval(mid, fin)
+      [mid, fin]
+    end
+    hc = held.call(:cpu)
+    hg = held.call(GPU)
+    check("ew_run:held_mid", exact: true) { |d| d == :cpu ? hc[0] : hg[0] }
+    check("ew_run:held_end", exact: true) { |d| d == :cpu ? hc[1] : hg[1] }
+    check("ew_run:transcendental") do |d|
+      MX.tanh(MX.log(MX.add(MX.exp(MX.negative(p, stream: d), stream: d), 1.0, stream: d), stream: d), stream: d)
+    end
+    check("ew_run:minmax", exact: true) do |d|
+      MX.maximum(MX.minimum(MX.rsqrt(v, stream: d), 2.0, stream: d), MX.divide(g, 4.0, stream: d), stream: d)
+    end
+    check("ew_run:transposed", exact: true) { |d| MX.multiply(MX.add(t, 1.0, stream: d), p, stream: d) }
+  end
+
   # An RNN layer's forward pass with every op on device d.
   def rnn_on(device, layer, x)
     MX.set_default_device(device == :cpu ? MX.cpu : MX.gpu) unless GPU == :cpu

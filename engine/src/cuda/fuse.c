@@ -3,7 +3,9 @@
  * product, becomes one cuBLASLt product c + a @ b (mlx_cuda_addmm_), as
  * every Linear layer with a bias and every recurrent step records it;
  * a tanh or relu (maximum with 0) of such a sum, nothing else holding
- * the sum, joins it (for a few rows, one kernel: cuda/gemv.cu).
+ * the sum, joins it (for a few rows, one kernel: cuda/gemv.cu); and
+ * runs of consecutive float32 elementwise ops of one size run as one
+ * kernel (cuda/ewvm.cu).
  * The graph stays as built (transforms see matmul and add); only the
  * kernels run differently. Float32 only, so results are those of the two
  * kernels: the product's float32 sum plus c, rounded once either way.
@@ -11,6 +13,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../cpu/elementwise.h"
 #include "../internal.h"
@@ -62,6 +65,142 @@ static int activation(const mlx_op_* op, int* input) {
   return 0;
 }
 
+/* The elementwise op the VM runs: (binary, op code), or 0. */
+static int vm_op(const mlx_op_* op, int* binary, int* code) {
+  if (op->noutputs != 1 || op->stream.device.type != MLX_GPU) return 0;
+  if (op->prim->gpu == mlx_cuda_binary_ && op->ninputs == 2) *binary = 1;
+  else if (op->prim->gpu == mlx_cuda_unary_ && op->ninputs == 1) *binary = 0;
+  else return 0;
+  *code = ((const mlx_elem_params_*)op->params)->op;
+  if (!mlx_cu_vm_supports_(*binary, *code)) return 0;
+  mlx_node_* out = op->outputs[0];
+  if (!out || out->dtype != MLX_FLOAT32 || mlx_keeps_graph_(out)) return 0;
+  for (int k = 0; k < op->ninputs; k++)
+    if (op->inputs[k]->dtype != MLX_FLOAT32) return 0;
+  return 1;
+}
+
+/* Whether node x is the output of one of ops[0..n). */
+static int made_in(const mlx_node_* x, mlx_op_* const* ops, int n) {
+  if (mlx_node_evaluated_(x)) return 0;
+  mlx_op_* p = atomic_load(&x->op);
+  for (int k = 0; k < n; k++)
+    if (ops[k] == p) return 1;
+  return 0;
+}
+
+/* Whether op i can join the run tape[start..i): same stream, every size
+ * the run's n or 1, within the VM's limits (inputs counted loosely). */
+static int joins(mlx_op_* const* tape, int start, int i, int64_t* n, int* nin) {
+  const mlx_op_* op = tape[i];
+  if (i - start >= MLX_CU_VM_MAX_OPS || op->stream.index != tape[start]->stream.index) return 0;
+  int64_t sz = op->outputs[0]->size;
+  if (sz != 1 && *n != 1 && sz != *n) return 0;
+  int ext = 0;
+  for (int k = 0; k < op->ninputs; k++) {
+    const mlx_node_* x = op->inputs[k];
+    if (x->size != 1 && x->size != sz) return 0; /* a broadcast other than of one value */
+    if (!made_in(x, tape + start, i - start)) ext++;
+  }
+  if (*nin + ext > MLX_CU_VM_MAX_IN) return 0;
+  *nin += ext;
+  if (sz != 1) *n = sz;
+  return 1;
+}
+
+/* Marks runs of at least two consecutive VM-able ops (not otherwise
+ * planned): role 3, the last role 4 naming the first. */
+static int plan_runs(mlx_op_* const* tape, int n, mlx_cuda_fusion_* plan) {
+  int runs = 0, binary, code;
+  for (int i = 0; i < n;) {
+    if (plan[i].role != 0 || !vm_op(tape[i], &binary, &code)) {
+      i++;
+      continue;
+    }
+    int start = i, nin = 0;
+    int64_t size = 1;
+    while (i < n && plan[i].role == 0 && vm_op(tape[i], &binary, &code) && joins(tape, start, i, &size, &nin)) i++;
+    if (i == start) i++; /* an op that cannot start a run (a broadcast input) */
+    if (i - start < 2) continue;
+    for (int k = start; k < i - 1; k++) plan[k].role = 3;
+    plan[i - 1] = (mlx_cuda_fusion_){4, start, 0};
+    runs++;
+  }
+  return runs;
+}
+
+/* Declared in hooks.h. */
+int mlx_cuda_run_group_(mlx_op_* const* ops, int n, unsigned char* escapes, int* declined) {
+  *declined = 1;
+  mlx_cu_vm_ p;
+  memset(&p, 0, sizeof p);
+  const mlx_node_* ext[MLX_CU_VM_MAX_IN];
+  int uses[MLX_CU_VM_MAX_OPS] = {0};
+  mlx_stream s = ops[0]->stream;
+  for (int i = 0; i < n; i++) {
+    const mlx_op_* op = ops[i];
+    int binary = 0, code = 0;
+    if (!vm_op(op, &binary, &code)) return MLX_OK;
+    p.binary[i] = (unsigned char)binary;
+    p.op[i] = (unsigned char)code;
+    if (op->outputs[0]->size > p.n) p.n = op->outputs[0]->size;
+    for (int k = 0; k < op->ninputs; k++) {
+      const mlx_node_* x = op->inputs[k];
+      int r = -1;
+      for (int j = 0; j < i && r < 0; j++)
+        if (ops[j]->outputs[0] == x && !mlx_node_evaluated_(x)) r = j;
+      if (r >= 0) {
+        uses[r]++;
+      } else {
+        for (int e = 0; e < p.nin && r < 0; e++)
+          if (ext[e] == x) r = MLX_CU_VM_MAX_OPS + e;
+        if (r < 0) {
+          if (p.nin == MLX_CU_VM_MAX_IN || !mlx_node_evaluated_(x)) return MLX_OK;
+          if (x->size != 1 && !(x->flags & MLX_FLAG_ROW_CONTIG)) return MLX_OK;
+          ext[p.nin] = x;
+          r = MLX_CU_VM_MAX_OPS + p.nin++;
+        }
+        r = -1 - (r - MLX_CU_VM_MAX_OPS);
+      }
+      if (k == 0) p.a[i] = (signed char)r;
+      else p.b[i] = (signed char)r;
+    }
+  }
+  p.nops = n;
+  if (p.n == 0) return MLX_OK;
+  for (int e = 0; e < p.nin; e++)
+    if (ext[e]->size != 1 && ext[e]->size != p.n) return MLX_OK;
+  /* Outputs held beyond the run: the last op's, and any other whose
+   * references (less the caller's) outnumber its uses inside the run. */
+  int nout = 0;
+  for (int i = 0; i < n; i++) {
+    escapes[i] = i == n - 1 || atomic_load(&ops[i]->outputs[0]->refcount) - 1 > uses[i];
+    nout += escapes[i];
+  }
+  if (nout > MLX_CU_VM_MAX_OUT) return MLX_OK;
+  cudaStream_t st;
+  MLX_TRY(mlx_cuda_stream_(s, &st));
+  for (int e = 0; e < p.nin; e++) {
+    const mlx_node_* x = ext[e];
+    p.one[e] = x->size == 1;
+    if (p.one[e] && mlx_cuda_host_scalar_(x, &p.val[e])) continue;
+    const void* ptr;
+    MLX_TRY(mlx_cuda_in_(x, s, &ptr));
+    p.in[e] = (const float*)ptr;
+  }
+  for (int i = 0; i < n; i++) {
+    if (!escapes[i]) continue;
+    void* dst;
+    MLX_TRY(mlx_cuda_out_(ops[i]->outputs[0], s, &dst));
+    p.out[p.nout] = (float*)dst;
+    p.oreg[p.nout] = (unsigned char)i;
+    p.size1[p.nout++] = ops[i]->outputs[0]->size == 1 && p.n != 1;
+  }
+  *declined = 0;
+  int rc = mlx_cu_vm_launch_(&p, st);
+  return rc ? mlx_cuda_check_((cudaError_t)rc, "elementwise run") : MLX_OK;
+}
+
 int mlx_cuda_plan_fusions_(mlx_op_* const* tape, int n, mlx_cuda_fusion_* plan) {
   pthread_once(&env_once, read_env);
   if (!enabled) return 0;
@@ -106,5 +245,5 @@ int mlx_cuda_plan_fusions_(mlx_op_* const* tape, int n, mlx_cuda_fusion_* plan) 
       break;
     }
   }
-  return fused;
+  return fused + plan_runs(tape, n, plan);
 }

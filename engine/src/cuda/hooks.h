@@ -39,6 +39,15 @@ typedef struct {
   int role, producer, act;
 } mlx_cuda_fusion_;
 int mlx_cuda_plan_fusions_(struct mlx_op_* const* tape, int n, mlx_cuda_fusion_* plan);
+/* Role 3 marks ops of a run of elementwise ops that mlx_cuda_run_group_
+ * runs as one kernel, at the run's last op (role 4, producer: the first
+ * op's index). */
+/* Runs ops[0..n) (a planned run) as one kernel: the outputs that other
+ * ops or handles still hold (the caller holds one more reference on
+ * each) get buffers; sets escapes[k] for those
+ * (their ops then detach as if run), or *declined (nothing done, run
+ * them one by one) when an input's layout does not suit. */
+int mlx_cuda_run_group_(struct mlx_op_* const* ops, int n, unsigned char* escapes, int* declined);
 /* mlx_cuda_addmm_'s params: act in, done out. */
 typedef struct {
   int act, done;

@@ -94,6 +94,31 @@ int mlx_cu_move_launch_(int itemsize, void* dst, const void* src, const mlx_cu_e
 enum { MLX_CU_ACT_NONE = 0, MLX_CU_ACT_TANH, MLX_CU_ACT_MAX0_RIGHT, MLX_CU_ACT_MAX0_LEFT };
 int mlx_cu_gemv_launch_(float* out, const float* a, int64_t a_rs, const float* b, int64_t b_ns, const float* c,
                         int64_t c_rs, int m, int n, int64_t k, int act, void* stream);
+/* ewvm: a run of float32 elementwise ops in one kernel, as a program
+ * each thread runs per element (cuda/ewvm.cu, planned by cuda/fuse.c).
+ * Instruction i computes register i from operands a[i] (and b[i] when
+ * binary): r >= 0 a register, r < 0 input -1 - r. An input is a dense
+ * array of n floats, or one value (one[k]: in[k] NULL for a host value
+ * in val[k], else read at in[k][0]). Output o stores register oreg[o]
+ * to out[o] (only its element 0 when size1[o]). */
+#define MLX_CU_VM_MAX_OPS 32
+#define MLX_CU_VM_MAX_IN 16
+#define MLX_CU_VM_MAX_OUT 16
+typedef struct {
+  int64_t n;
+  int nops, nin, nout;
+  unsigned char binary[MLX_CU_VM_MAX_OPS], op[MLX_CU_VM_MAX_OPS];
+  signed char a[MLX_CU_VM_MAX_OPS], b[MLX_CU_VM_MAX_OPS];
+  const float* in[MLX_CU_VM_MAX_IN];
+  float val[MLX_CU_VM_MAX_IN];
+  unsigned char one[MLX_CU_VM_MAX_IN];
+  float* out[MLX_CU_VM_MAX_OUT];
+  unsigned char oreg[MLX_CU_VM_MAX_OUT], size1[MLX_CU_VM_MAX_OUT];
+} mlx_cu_vm_;
+/* Whether the VM runs unary / binary op code op (MLX_CU_U_* / _B_*). */
+int mlx_cu_vm_supports_(int binary, int op);
+int mlx_cu_vm_launch_(const mlx_cu_vm_* p, void* stream);
+
 /* concat: n dense row-major inputs (n at most MLX_CU_CONCAT_MAX) copied
  * into dst, viewed as outer rows of `row` items: input i fills items
  * [offs[i], offs[i + 1]) of every row (the columns outside
