@@ -336,6 +336,17 @@ class GPUOpsTest < Minitest::Test
       MX.eval(y)
       check("reshape:#{dt}", exact: true) { |d| MX.reshape(y, [21], stream: d) }
     end
+    # view: the same bytes as another dtype, in place when the offset
+    # allows, else copied on the device (a uint8 slice starting at byte 1).
+    bytes = MX.array((0...64).map { |i| (i * 37 + 11) % 256 }, MX.uint8)
+    MX.eval(bytes)
+    r = check("view:float32", exact: true) { |d| MX.view(MX.slice(bytes, [4], [64], stream: d), MX.float32, stream: d) }
+    refute_equal :unsupported, r
+    r = check("view_copy:int16", exact: true) { |d| MX.view(MX.slice(bytes, [1], [63], stream: d), MX.int16, stream: d) }
+    refute_equal :unsupported, r
+    f = arr(:float32, [3, 4])
+    MX.eval(f)
+    check("view:uint8", exact: true) { |d| MX.view(f, MX.uint8, stream: d) }
   end
 
   def test_creation
@@ -757,13 +768,23 @@ class GPUOpsTest < Minitest::Test
       MX.eval(vals)
       # No two (index, column) pairs meet: with duplicates the GPU keeps any one write.
       check("put_along_axis:#{dt}", exact: true) { |d| MX.put_along_axis(a, MX.array([[[0, 1, 2, 3], [4, 3, 1, -1]]] * 6, MX.int32), vals, axis: 1, stream: d) }
-      next unless %i[float32 float64 int32 uint32 int64 uint64].include?(dt)
-
-      exact = !%i[float32 float64].include?(dt)
+      # The reductions, every dtype: rows hit several times (index -5 is
+      # row 1 again) combine atomically in any order, so float sums and
+      # products of duplicates agree within rounding (float32, float64,
+      # complex64: half types take distinct rows, exact); max and min,
+      # integers and bool agree exactly.
       dup = MX.array([1, 1, 3, 1, -5], MX.int32)
+      distinct = MX.array([1, 4, 3, 0, -4], MX.int32)
       u5 = arr(dt, [5, 1, 5, 4], domain: (-1.0..1.0))
       MX.eval(u5)
-      check("scatter_add:#{dt}", exact: exact) { |d| MX.scatter_add(a, [dup], u5, [0], stream: d) }
+      float_order = %i[float32 float64 complex64].include?(dt)
+      half = %i[float16 bfloat16].include?(dt)
+      %i[scatter_add scatter_prod scatter_max scatter_min].each do |op|
+        ordered = %i[scatter_add scatter_prod].include?(op)
+        rows = ordered && half ? distinct : dup
+        r = check("#{op}:#{dt}", exact: !(ordered && float_order)) { |d| MX.public_send(op, a, [rows], u5, [0], stream: d) }
+        refute_equal :unsupported, r, "#{op}:#{dt}"
+      end
     end
     # The gradient of an embedding lookup and of take_along_axis on the GPU.
     w = arr(:float32, [10, 8], domain: (-1.0..1.0))

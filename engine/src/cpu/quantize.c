@@ -388,10 +388,9 @@ int mlx_cpu_dequantize_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, co
 
 /* ---- products ------------------------------------------------------------ */
 
-/* Element offset of batch index b (row-major over out_batch) in an
- * operand whose batch dims (bnd of them, right-aligned) broadcast. */
-static int64_t batch_offset(int64_t b, const int64_t* out_batch, int ond, const int64_t* batch, int bnd,
-                            int64_t matrix_size) {
+/* Declared in quantize.h. */
+int64_t mlx_quant_batch_offset_(int64_t b, const int64_t* out_batch, int ond, const int64_t* batch, int bnd,
+                                int64_t matrix_size) {
   int64_t off = 0, stride = matrix_size;
   for (int i = ond - 1, j = bnd - 1; i >= 0; i--, j--) {
     int64_t idx = b % out_batch[i];
@@ -555,9 +554,9 @@ int mlx_cpu_quantized_matmul_(mlx_node_** outs, int nout, mlx_node_** ins, int n
     int64_t nb = (M * N) != 0 ? out->size / (M * N) : 0;
     int64_t cached = -1;
     for (int64_t b = 0; b < nb && rc == MLX_OK; b++) {
-      int64_t wb = batch_offset(b, out->shape, ond, ins[1]->shape, wnd, 1);
+      int64_t wb = mlx_quant_batch_offset_(b, out->shape, ond, ins[1]->shape, wnd, 1);
       if (fused) {
-        int64_t xo = batch_offset(b, out->shape, ond, x->shape, xnd, M * K);
+        int64_t xo = mlx_quant_batch_offset_(b, out->shape, ond, x->shape, xnd, M * K);
         rc = fused_product(of + b * M * N, xf + xo, &pc, &g, wb, M, p);
         continue;
       }
@@ -565,7 +564,7 @@ int mlx_cpu_quantized_matmul_(mlx_node_** outs, int nout, mlx_node_** ins, int n
         dequantize_batch(deq, &pc, &g, wb, p);
         cached = wb;
       }
-      int64_t xo = batch_offset(b, out->shape, ond, x->shape, xnd, M * K);
+      int64_t xo = mlx_quant_batch_offset_(b, out->shape, ond, x->shape, xnd, M * K);
       panel_product(of + b * M * N, xf + xo, deq, M, N, K, p->transpose);
     }
     if (rc == MLX_OK) store_floats(out, of);

@@ -13,6 +13,12 @@ typedef struct {
   int32_t out_dtype; /* dequantize's result dtype */
 } mlx_quant_params_;
 
+/* Element offset of batch index b (row-major over the output's ond batch
+ * dims out_batch) in an operand whose bnd batch dims (right-aligned)
+ * broadcast against them, its matrices matrix_size elements apart (the
+ * CPU and GPU quantized products). */
+int64_t mlx_quant_batch_offset_(int64_t b, const int64_t* out_batch, int ond, const int64_t* batch, int bnd,
+                                int64_t matrix_size);
 /* w -> wq, scales[, biases]. */
 int mlx_cpu_quantize_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params);
 /* wq, scales[, biases] -> w. */

@@ -531,6 +531,11 @@ int mlx_cuda_out_(mlx_node_* out, mlx_stream s, void** ptr) {
   return rc;
 }
 
+int mlx_cuda_begin_(mlx_node_* out, cudaStream_t* st, void** dst) {
+  MLX_TRY(mlx_cuda_stream_(out->stream, st));
+  return mlx_cuda_out_(out, out->stream, dst);
+}
+
 int mlx_cuda_host_sync_(mlx_node_* n) {
   mlx_buffer_* b = n->buf;
   if (!b || !b->gpu) return MLX_OK;

@@ -29,6 +29,9 @@ int mlx_cuda_upload_(void* dst, const void* src, size_t n, mlx_stream s, cudaStr
 /* Gives out a new row-major buffer whose device copy the kernel on s
  * writes (the host copy is made when the host reads it). */
 int mlx_cuda_out_(mlx_node_* out, mlx_stream s, void** ptr);
+/* A kernel driver's prologue: the cudaStream_t of out's stream and a new
+ * device buffer for out (mlx_cuda_stream_, then mlx_cuda_out_). */
+int mlx_cuda_begin_(mlx_node_* out, cudaStream_t* st, void** dst);
 /* Writes src's elements read through (shape, strides), converted from
  * sdt to dt, row-major into dst on st (cuda/ops2a.c). */
 int mlx_cuda_copy_into_(void* dst, mlx_dtype dt, const void* src, mlx_dtype sdt, const int64_t* shape,
@@ -39,6 +42,12 @@ int mlx_cuda_copy_into_(void* dst, mlx_dtype dt, const void* src, mlx_dtype sdt,
  * In cuda/ops2a.c. */
 int mlx_cuda_dense_copy_(void** tmp, const void* src, mlx_dtype sdt, mlx_dtype dt, const int64_t* shape,
                          const int64_t* strides, int nd, const char* name, cudaStream_t st);
+/* Device pointer *ptr to node n's elements as dense row-major dtype dt:
+ * n's own buffer when it already is, else a scratch copy (*tmp, freed
+ * by the caller with cudaFreeAsync on st after its kernels; NULL when
+ * none was made). In cuda/ops2a.c. */
+int mlx_cuda_dense_in_(const void** ptr, void** tmp, const mlx_node_* n, mlx_dtype dt, mlx_stream s, cudaStream_t st,
+                       const char* name);
 /* C (m x n, row stride ldc) = op(A) op(B) + beta C, row-major, for each
  * of `batch` matrices (element strides stride_a/_b/_c between them, 0 to
  * reuse one): op(A) is the m x k matrix stored row-major with row stride

@@ -4,10 +4,14 @@
  * into range by the gathers and dropped by the scatters.
  *
  * Scatter runs a thread per (index position, block element): plain
- * writes, or for mode sum an atomicAdd (float32, float64, int32/uint32,
- * int64/uint64). Where two positions hit one element a plain write keeps
- * one of them (upstream's GPU does not order them either) and a float sum
- * adds in some order, so it can differ from the CPU in the last bits. */
+ * writes, or for the reductions (sum, prod, max, min: MLX_CU_SCATTER_*)
+ * an atomic update of the element with cpu/indexing.c's formula for its
+ * dtype: atomicAdd for sums where CUDA has one, else a compare-and-swap
+ * loop on the element's word (the aligned 32-bit word holding a 1- or
+ * 2-byte element). Where two positions hit one element a plain write
+ * keeps one of them (upstream's GPU does not order them either) and a
+ * float sum or product combines in some order, so it can differ from the
+ * CPU in the last bits; max and min of NaN-free values agree exactly. */
 #include "device.cuh"
 
 __device__ __forceinline__ int64_t elem_offset(int64_t i, int nd, const int64_t* shape, const int64_t* strides) {
@@ -45,24 +49,106 @@ __global__ void gather_k(T* out, const T* src, mlx_cu_gather_ g) {
   }
 }
 
+/* cpu/indexing.c's reduction of element x with update y (mode
+ * MLX_CU_SCATTER_SUM.._MIN): bool or / and, half types in float rounded
+ * back, integers wrapping, complex order lexicographic. */
 template <typename T>
-__device__ __forceinline__ void add_to(T* p, T v) {
-  if constexpr (std::is_same_v<T, int64_t>) atomicAdd((unsigned long long*)p, (unsigned long long)v);
-  else if constexpr (std::is_same_v<T, uint64_t>) atomicAdd((unsigned long long*)p, (unsigned long long)v);
-  else atomicAdd(p, v);
+__device__ __forceinline__ T combine(int mode, T x, T y) {
+  if constexpr (std::is_same_v<T, mbool>) {
+    mbool r;
+    r.v = (uint8_t)(mode == MLX_CU_SCATTER_SUM || mode == MLX_CU_SCATTER_MAX ? (x.v | y.v) : (x.v & y.v));
+    return r;
+  } else if constexpr (std::is_same_v<T, c64>) {
+    if (mode == MLX_CU_SCATTER_SUM) return cadd(x, y);
+    if (mode == MLX_CU_SCATTER_PROD) return cmul(x, y);
+    if (mode == MLX_CU_SCATTER_MAX) return cgt(x, y) ? x : y;
+    return cgt(y, x) ? x : y;
+  } else if constexpr (std::is_same_v<T, __half> || std::is_same_v<T, bf16>) {
+    float a = ldf<T>(x), b = ldf<T>(y);
+    if (mode == MLX_CU_SCATTER_SUM) return stf<T>(a + b);
+    if (mode == MLX_CU_SCATTER_PROD) return stf<T>(a * b);
+    if (mode == MLX_CU_SCATTER_MAX) return a > b ? x : y;
+    return a < b ? x : y;
+  } else if constexpr (is_int_v<T>) {
+    if (mode == MLX_CU_SCATTER_SUM) return (T)((wide_u<T>)x + (wide_u<T>)y);
+    if (mode == MLX_CU_SCATTER_PROD) return (T)((wide_u<T>)x * (wide_u<T>)y);
+    if (mode == MLX_CU_SCATTER_MAX) return x > y ? x : y;
+    return x < y ? x : y;
+  } else {
+    if (mode == MLX_CU_SCATTER_SUM) return x + y;
+    if (mode == MLX_CU_SCATTER_PROD) return x * y;
+    if (mode == MLX_CU_SCATTER_MAX) return x > y ? x : y;
+    return x < y ? x : y;
+  }
+}
+
+/* *p = combine(mode, *p, v) atomically: a compare-and-swap loop on the
+ * word holding *p (its own 4 or 8 bytes, or the aligned 32-bit word
+ * around a 1- or 2-byte element), compared bit for bit. */
+template <typename T>
+__device__ void atomic_combine(T* p, T v, int mode) {
+  if constexpr (sizeof(T) == 4 || sizeof(T) == 8) {
+    using W = std::conditional_t<sizeof(T) == 4, unsigned int, unsigned long long>;
+    W* a = (W*)p;
+    W old = *a, seen;
+    do {
+      seen = old;
+      T cur, next;
+      memcpy(&cur, &seen, sizeof(T));
+      next = combine<T>(mode, cur, v);
+      W want;
+      memcpy(&want, &next, sizeof(T));
+      if (want == seen) return;
+      old = atomicCAS(a, seen, want);
+    } while (old != seen);
+  } else {
+    unsigned int* a = (unsigned int*)((uintptr_t)p & ~(uintptr_t)3);
+    int shift = (int)((uintptr_t)p & 3) * 8;
+    unsigned int mask = (sizeof(T) == 1 ? 0xffu : 0xffffu) << shift;
+    unsigned int old = *a, seen;
+    do {
+      seen = old;
+      unsigned int bits = (seen & mask) >> shift, nbits = 0;
+      T cur, next;
+      memcpy(&cur, &bits, sizeof(T));
+      next = combine<T>(mode, cur, v);
+      memcpy(&nbits, &next, sizeof(T));
+      unsigned int want = (seen & ~mask) | (nbits << shift);
+      if (want == seen) return;
+      old = atomicCAS(a, seen, want);
+    } while (old != seen);
+  }
+}
+
+/* One reduction update of *p with v. */
+template <typename T>
+__device__ __forceinline__ void reduce_into(T* p, T v, int mode) {
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, int32_t> ||
+                std::is_same_v<T, uint32_t>) {
+    if (mode == MLX_CU_SCATTER_SUM) {
+      atomicAdd(p, v);
+      return;
+    }
+  } else if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, uint64_t>) {
+    if (mode == MLX_CU_SCATTER_SUM) {
+      atomicAdd((unsigned long long*)p, (unsigned long long)v);
+      return;
+    }
+  }
+  atomic_combine<T>(p, v, mode);
 }
 
 /* upd: dense [npos, S]; out already holds the source. */
-template <typename T, int SUM>
-__global__ void scatter_k(T* out, const T* upd, mlx_cu_gather_ g) {
+template <typename T>
+__global__ void scatter_k(T* out, const T* upd, mlx_cu_gather_ g, int mode) {
   int64_t total = g.npos * g.S;
   for (int64_t x = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; x < total; x += (int64_t)gridDim.x * blockDim.x) {
     int64_t i = x / g.S, e = x - i * g.S;
     int64_t base = position_offset(g, i, 0);
     if (base < 0) continue;
     T* d = out + base + elem_offset(e, g.bdim, g.bshape, g.bstrides);
-    if constexpr (SUM) add_to(d, upd[x]);
-    else *d = upd[x];
+    if (mode == MLX_CU_SCATTER_NONE) *d = upd[x];
+    else reduce_into<T>(d, upd[x], mode);
   }
 }
 
@@ -87,8 +173,8 @@ __global__ void gather_axis_k(T* out, const T* src, const IT* idx, mlx_cu_axis_ 
   }
 }
 
-template <typename T, typename IT, int SUM>
-__global__ void scatter_axis_k(T* out, const T* vals, const IT* idx, mlx_cu_axis_ l) {
+template <typename T, typename IT>
+__global__ void scatter_axis_k(T* out, const T* vals, const IT* idx, mlx_cu_axis_ l, int mode) {
   for (int64_t x = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; x < l.n; x += (int64_t)gridDim.x * blockDim.x) {
     int64_t rem = x, oi = 0, ii = 0, vi = 0;
     for (int d = l.ndim - 1; d >= 0; d--) {
@@ -102,8 +188,8 @@ __global__ void scatter_axis_k(T* out, const T* vals, const IT* idx, mlx_cu_axis
     if (v < 0) v += l.axis_len;
     if (v < 0 || v >= l.axis_len) continue;
     T* d = out + oi + v * l.astrides[l.axis];
-    if constexpr (SUM) add_to(d, vals[vi]);
-    else *d = vals[vi];
+    if (mode == MLX_CU_SCATTER_NONE) *d = vals[vi];
+    else reduce_into<T>(d, vals[vi], mode);
   }
 }
 
@@ -140,34 +226,26 @@ extern "C" int mlx_cu_gather_launch_(int itemsize, void* dst, const void* src, c
   }
 }
 
-template <typename T, int SUM>
-static int scatter_run(void* dst, const void* upd, const mlx_cu_gather_* g, cudaStream_t st) {
-  scatter_k<T, SUM><<<grid_of(g->npos * g->S), 256, 0, st>>>((T*)dst, (const T*)upd, *g);
+template <typename T>
+static int scatter_run(void* dst, const void* upd, const mlx_cu_gather_* g, int mode, cudaStream_t st) {
+  scatter_k<T><<<grid_of(g->npos * g->S), 256, 0, st>>>((T*)dst, (const T*)upd, *g, mode);
   return (int)cudaGetLastError();
 }
 
-extern "C" int mlx_cu_scatter_launch_(mlx_dtype dt, int sum, void* dst, const void* upd, const mlx_cu_gather_* g,
+extern "C" int mlx_cu_scatter_launch_(mlx_dtype dt, int mode, void* dst, const void* upd, const mlx_cu_gather_* g,
                                       void* stream) {
   if (g->npos * g->S == 0) return 0;
   cudaStream_t st = (cudaStream_t)stream;
-  if (!sum) {
+  if (mode == MLX_CU_SCATTER_NONE) {
     switch (item_size(dt)) {
-      case 1: return scatter_run<uint8_t, 0>(dst, upd, g, st);
-      case 2: return scatter_run<uint16_t, 0>(dst, upd, g, st);
-      case 4: return scatter_run<uint32_t, 0>(dst, upd, g, st);
-      case 8: return scatter_run<uint64_t, 0>(dst, upd, g, st);
+      case 1: return scatter_run<uint8_t>(dst, upd, g, mode, st);
+      case 2: return scatter_run<uint16_t>(dst, upd, g, mode, st);
+      case 4: return scatter_run<uint32_t>(dst, upd, g, mode, st);
+      case 8: return scatter_run<uint64_t>(dst, upd, g, mode, st);
       default: return -1;
     }
   }
-  switch (dt) {
-    case MLX_FLOAT32: return scatter_run<float, 1>(dst, upd, g, st);
-    case MLX_FLOAT64: return scatter_run<double, 1>(dst, upd, g, st);
-    case MLX_INT32: return scatter_run<int, 1>(dst, upd, g, st);
-    case MLX_UINT32: return scatter_run<unsigned, 1>(dst, upd, g, st);
-    case MLX_INT64: return scatter_run<int64_t, 1>(dst, upd, g, st);
-    case MLX_UINT64: return scatter_run<uint64_t, 1>(dst, upd, g, st);
-    default: return -1;
-  }
+  MLX_CU_DISPATCH(dt, scatter_run, dst, upd, g, mode, st);
 }
 
 template <typename T>
@@ -190,35 +268,28 @@ extern "C" int mlx_cu_gather_axis_launch_(int itemsize, void* dst, const void* s
   }
 }
 
-template <typename T, int SUM>
-static int saxis_run(void* dst, const void* vals, const void* idx, int idx64, const mlx_cu_axis_* l, cudaStream_t st) {
+template <typename T>
+static int saxis_run(void* dst, const void* vals, const void* idx, int idx64, const mlx_cu_axis_* l, int mode,
+                     cudaStream_t st) {
   if (idx64)
-    scatter_axis_k<T, int64_t, SUM><<<grid_of(l->n), 256, 0, st>>>((T*)dst, (const T*)vals, (const int64_t*)idx, *l);
+    scatter_axis_k<T, int64_t><<<grid_of(l->n), 256, 0, st>>>((T*)dst, (const T*)vals, (const int64_t*)idx, *l, mode);
   else
-    scatter_axis_k<T, int32_t, SUM><<<grid_of(l->n), 256, 0, st>>>((T*)dst, (const T*)vals, (const int32_t*)idx, *l);
+    scatter_axis_k<T, int32_t><<<grid_of(l->n), 256, 0, st>>>((T*)dst, (const T*)vals, (const int32_t*)idx, *l, mode);
   return (int)cudaGetLastError();
 }
 
-extern "C" int mlx_cu_scatter_axis_launch_(mlx_dtype dt, int sum, void* dst, const void* vals, const void* idx,
+extern "C" int mlx_cu_scatter_axis_launch_(mlx_dtype dt, int mode, void* dst, const void* vals, const void* idx,
                                            int idx64, const mlx_cu_axis_* l, void* stream) {
   if (l->n == 0) return 0;
   cudaStream_t st = (cudaStream_t)stream;
-  if (!sum) {
+  if (mode == MLX_CU_SCATTER_NONE) {
     switch (item_size(dt)) {
-      case 1: return saxis_run<uint8_t, 0>(dst, vals, idx, idx64, l, st);
-      case 2: return saxis_run<uint16_t, 0>(dst, vals, idx, idx64, l, st);
-      case 4: return saxis_run<uint32_t, 0>(dst, vals, idx, idx64, l, st);
-      case 8: return saxis_run<uint64_t, 0>(dst, vals, idx, idx64, l, st);
+      case 1: return saxis_run<uint8_t>(dst, vals, idx, idx64, l, mode, st);
+      case 2: return saxis_run<uint16_t>(dst, vals, idx, idx64, l, mode, st);
+      case 4: return saxis_run<uint32_t>(dst, vals, idx, idx64, l, mode, st);
+      case 8: return saxis_run<uint64_t>(dst, vals, idx, idx64, l, mode, st);
       default: return -1;
     }
   }
-  switch (dt) {
-    case MLX_FLOAT32: return saxis_run<float, 1>(dst, vals, idx, idx64, l, st);
-    case MLX_FLOAT64: return saxis_run<double, 1>(dst, vals, idx, idx64, l, st);
-    case MLX_INT32: return saxis_run<int, 1>(dst, vals, idx, idx64, l, st);
-    case MLX_UINT32: return saxis_run<unsigned, 1>(dst, vals, idx, idx64, l, st);
-    case MLX_INT64: return saxis_run<int64_t, 1>(dst, vals, idx, idx64, l, st);
-    case MLX_UINT64: return saxis_run<uint64_t, 1>(dst, vals, idx, idx64, l, st);
-    default: return -1;
-  }
+  MLX_CU_DISPATCH(dt, saxis_run, dst, vals, idx, idx64, l, mode, st);
 }

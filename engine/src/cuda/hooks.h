@@ -102,6 +102,15 @@ int mlx_cuda_conv_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, in
 int mlx_cuda_sort_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cuda_scan_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cuda_tril_triu_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+/* quantize, dequantize, quantized_matmul (affine mode), to_fp8 and
+ * from_fp8 (quantize.c); view (ops2a.c: a device copy of the bytes when
+ * the input's offset does not fall on the new element size). */
+int mlx_cuda_quantize_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_dequantize_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_quantized_matmul_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_to_fp8_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_from_fp8_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_view_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 /* The CPU view kernels the GPU entries reuse (cpu/shape.h, cpu/strided.h). */
 int mlx_cpu_transpose_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cpu_broadcast_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);

@@ -2,12 +2,16 @@
  * (device code in cuda/gather.cu). Index arrays of any integer dtype and
  * layout become dense int64 scratch copies (gather_axis and scatter_axis
  * read int32/int64 indices in place); the scatters start from a copy of
- * the source. Scatter modes on the GPU: plain writes for every dtype,
- * sums for float32, float64 and 32/64-bit integers; the other
- * (mode, dtype) pairs fail with "not implemented on gpu". */
+ * the source. Every scatter mode (write, sum, prod, max, min) runs on the
+ * GPU for every dtype. */
 #include "../ops/indexing.h"
 #include "backend.h"
 #include "launch.h"
+
+_Static_assert((int)MLX_CU_SCATTER_NONE == (int)MLX_SCATTER_NONE_ && (int)MLX_CU_SCATTER_SUM == (int)MLX_SCATTER_SUM_ &&
+                   (int)MLX_CU_SCATTER_PROD == (int)MLX_SCATTER_PROD_ &&
+                   (int)MLX_CU_SCATTER_MAX == (int)MLX_SCATTER_MAX_ && (int)MLX_CU_SCATTER_MIN == (int)MLX_SCATTER_MIN_,
+               "scatter modes of launch.h and ops/indexing.h");
 
 static int launch_rc(int rc, const char* name, mlx_dtype dt) {
   if (rc == 0) return MLX_OK;
@@ -104,8 +108,6 @@ int mlx_cuda_scatter_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, cons
   mlx_node_* out = outs[0];
   mlx_node_* a = ins[0];
   mlx_node_* up = ins[nin - 1];
-  if (mode != MLX_SCATTER_NONE_ && mode != MLX_SCATTER_SUM_)
-    return mlx_error_(MLX_ERROR_UNSUPPORTED, "[scatter] prod, max and min are not implemented on gpu");
   mlx_stream s = out->stream;
   cudaStream_t st;
   void* dst;
@@ -144,7 +146,7 @@ int mlx_cuda_scatter_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, cons
   void* tmp[MLX_CU_MAXIDX];
   int rc = load_indices(&g, tmp, ins + 1, nidx, s, st, "scatter");
   if (!rc)
-    rc = launch_rc(mlx_cu_scatter_launch_(out->dtype, mode == MLX_SCATTER_SUM_, dst, upd, &g, st), "scatter",
+    rc = launch_rc(mlx_cu_scatter_launch_(out->dtype, mode, dst, upd, &g, st), "scatter",
                    out->dtype);
   release_indices(tmp, nidx, st);
   if (dense_upd) cudaFreeAsync(dense_upd, st);
@@ -242,7 +244,7 @@ int mlx_cuda_scatter_axis_(mlx_node_** outs, int nout, mlx_node_** ins, int nin,
   mlx_cu_axis_ l;
   int rc = axis_layout(&l, ix, axis, out->shape[axis], out->strides, istr, up->strides, "put_along_axis");
   if (!rc)
-    rc = launch_rc(mlx_cu_scatter_axis_launch_(out->dtype, mode == MLX_SCATTER_SUM_, dst, vals, ip, idx64, &l, st),
+    rc = launch_rc(mlx_cu_scatter_axis_launch_(out->dtype, mode, dst, vals, ip, idx64, &l, st),
                    "put_along_axis", out->dtype);
   if (tmp) cudaFreeAsync(tmp, st);
   return rc;

@@ -119,6 +119,21 @@ typedef struct {
 int mlx_cu_vm_supports_(int binary, int op);
 int mlx_cu_vm_launch_(const mlx_cu_vm_* p, void* stream);
 
+/* quantize (affine): groups of gs dense floats w -> codes packed bits
+ * wide into wq (gs * bits / 32 words a group), scale and bias per group
+ * stored as sdt (float32, float16, bfloat16). dequantize: n = rows * cols
+ * elements of odt (float32, float16, bfloat16, float64) from dense wq and
+ * per-group scales and biases of sdt; round_s rounds each step through
+ * sdt (cuda/quantize.cu). */
+int mlx_cu_quantize_launch_(mlx_dtype sdt, const float* w, uint32_t* wq, void* scales, void* biases, int64_t groups,
+                            int gs, int bits, void* stream);
+int mlx_cu_dequantize_launch_(mlx_dtype sdt, mlx_dtype odt, void* out, const uint32_t* wq, const void* scales,
+                              const void* biases, int64_t n, int64_t cols, int gs, int bits, int round_s, void* stream);
+/* to_fp8: n dense floats -> e4m3 bytes; from_fp8: n bytes -> odt
+ * (float32, float16, bfloat16, float64). cpu/quantize.c's conversions. */
+int mlx_cu_to_fp8_launch_(uint8_t* out, const float* x, int64_t n, void* stream);
+int mlx_cu_from_fp8_launch_(mlx_dtype odt, void* out, const uint8_t* x, int64_t n, void* stream);
+
 /* concat: n dense row-major inputs (n at most MLX_CU_CONCAT_MAX) copied
  * into dst, viewed as outer rows of `row` items: input i fills items
  * [offs[i], offs[i + 1]) of every row (the columns outside
@@ -160,7 +175,10 @@ typedef struct {
   int64_t bshape[MLX_CU_MAXDIM], bstrides[MLX_CU_MAXDIM];
 } mlx_cu_gather_;
 int mlx_cu_gather_launch_(int itemsize, void* dst, const void* src, const mlx_cu_gather_* g, void* stream);
-int mlx_cu_scatter_launch_(mlx_dtype dt, int sum, void* dst, const void* upd, const mlx_cu_gather_* g, void* stream);
+/* Scatter modes, as ops/indexing.h's MLX_SCATTER_* (checked there too):
+ * every mode for every dtype. */
+enum { MLX_CU_SCATTER_NONE = 0, MLX_CU_SCATTER_SUM, MLX_CU_SCATTER_PROD, MLX_CU_SCATTER_MAX, MLX_CU_SCATTER_MIN };
+int mlx_cu_scatter_launch_(mlx_dtype dt, int mode, void* dst, const void* upd, const mlx_cu_gather_* g, void* stream);
 /* gather_axis / scatter_axis over n elements of shape[ndim] (the output,
  * or the updates for the scatter), row-major: the indices (int32 or
  * int64) at istrides, the values at vstrides (scatter), the array at
@@ -173,7 +191,7 @@ typedef struct {
 } mlx_cu_axis_;
 int mlx_cu_gather_axis_launch_(int itemsize, void* dst, const void* src, const void* idx, int idx64,
                                const mlx_cu_axis_* l, void* stream);
-int mlx_cu_scatter_axis_launch_(mlx_dtype dt, int sum, void* dst, const void* vals, const void* idx, int idx64,
+int mlx_cu_scatter_axis_launch_(mlx_dtype dt, int mode, void* dst, const void* vals, const void* idx, int idx64,
                                 const mlx_cu_axis_* l, void* stream);
 /* Fused attention (cuda/attention.cu): q [B, Nq, Lq, D], k [B, Nkv, Lk,
  * D], v [B, Nkv, Lk, Dv], each with unit inner stride and the element

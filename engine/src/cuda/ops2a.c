@@ -10,6 +10,7 @@
 #include "../cpu/create.h"
 #include "../cpu/reduce.h"
 #include "../cpu/shape.h"
+#include "../cpu/strided.h"
 #include "backend.h"
 #include "launch.h"
 
@@ -79,7 +80,36 @@ int mlx_cuda_dense_copy_(void** tmp, const void* src, mlx_dtype sdt, mlx_dtype d
   return rc;
 }
 
+/* Declared in backend.h. */
+int mlx_cuda_dense_in_(const void** ptr, void** tmp, const mlx_node_* n, mlx_dtype dt, mlx_stream s, cudaStream_t st,
+                       const char* name) {
+  *tmp = NULL;
+  MLX_TRY(mlx_cuda_in_(n, s, ptr));
+  if (n->dtype == dt && (n->size <= 1 || (n->flags & MLX_FLAG_ROW_CONTIG))) return MLX_OK;
+  MLX_TRY(mlx_cuda_dense_copy_(tmp, *ptr, n->dtype, dt, n->shape, n->strides, n->ndim, name, st));
+  *ptr = *tmp;
+  return MLX_OK;
+}
+
 /* ---- views ------------------------------------------------------------- */
+
+/* view: a view of the same buffer (the CPU's metadata kernel) when the
+ * input's byte offset falls on the new element size, else a device copy
+ * of the bytes (the input is contiguous: ops/strided.c makes it so). */
+int mlx_cuda_view_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {
+  mlx_node_* out = outs[0];
+  mlx_node_* in = ins[0];
+  size_t isz = mlx_dtype_size(in->dtype), osz = mlx_dtype_size(out->dtype);
+  if (in->size == 0 || (size_t)in->offset * isz % osz == 0) return mlx_cpu_view_(outs, nout, ins, nin, params);
+  mlx_stream s = out->stream;
+  cudaStream_t st;
+  const void* src;
+  void* dst;
+  MLX_TRY(mlx_cuda_stream_(s, &st));
+  MLX_TRY(mlx_cuda_in_(in, s, &src));
+  MLX_TRY(mlx_cuda_out_(out, s, &dst));
+  return mlx_cuda_check_(cudaMemcpyAsync(dst, src, (size_t)in->size * isz, cudaMemcpyDeviceToDevice, st), "view");
+}
 
 int mlx_cuda_reshape_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {
   mlx_node_* out = outs[0];

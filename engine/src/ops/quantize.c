@@ -34,18 +34,23 @@ static int dequantize_vmap(mlx_array* outs, int* out_axes, const mlx_array* inpu
 
 static const mlx_prim_ prim_quantize = {.name = "quantize",
                                         .cpu = mlx_cpu_quantize_,
+                                        .gpu = MLX_GPU_KERNEL_(mlx_cuda_quantize_),
                                         .vjp = mlx_vjp_zero_,
                                         .jvp = mlx_jvp_zero_,
                                         .vmap = quantize_vmap};
 MLX_REGISTER_PRIM(prim_quantize);
 static const mlx_prim_ prim_dequantize = {.name = "dequantize",
                                           .cpu = mlx_cpu_dequantize_,
+                                          .gpu = MLX_GPU_KERNEL_(mlx_cuda_dequantize_),
                                           .vjp = dequantize_vjp,
                                           .jvp = dequantize_jvp,
                                           .vmap = dequantize_vmap};
 MLX_REGISTER_PRIM(prim_dequantize);
 static const mlx_prim_ prim_quantized_matmul = {
-    .name = "quantized_matmul", .cpu = mlx_cpu_quantized_matmul_, .vjp = qmm_vjp, .jvp = qmm_jvp, .vmap = qmm_vmap};
+    .name = "quantized_matmul",
+    .cpu = mlx_cpu_quantized_matmul_,
+    .gpu = MLX_GPU_KERNEL_(mlx_cuda_quantized_matmul_),
+    .vjp = qmm_vjp, .jvp = qmm_jvp, .vmap = qmm_vmap};
 MLX_REGISTER_PRIM(prim_quantized_matmul);
 static int gather_qmm_vjp(mlx_array* in_cots, const int* argnums, int nargs, const mlx_array* inputs, int nin,
                           const mlx_array* outputs, int nout, const mlx_array* cots, const void* params,
@@ -58,11 +63,17 @@ static const mlx_prim_ prim_gather_qmm = {
     .name = "gather_qmm", .cpu = mlx_cpu_gather_qmm_, .vjp = gather_qmm_vjp, .jvp = gather_qmm_jvp};
 MLX_REGISTER_PRIM(prim_gather_qmm);
 static const mlx_prim_ prim_to_fp8 = {
-    .name = "to_fp8", .cpu = mlx_cpu_to_fp8_, .vjp = mlx_vjp_zero_, .jvp = mlx_jvp_zero_, .vmap = to_fp8_vmap};
+    .name = "to_fp8",
+    .cpu = mlx_cpu_to_fp8_,
+    .gpu = MLX_GPU_KERNEL_(mlx_cuda_to_fp8_),
+    .vjp = mlx_vjp_zero_, .jvp = mlx_jvp_zero_, .vmap = to_fp8_vmap};
 MLX_REGISTER_PRIM(prim_to_fp8);
 /* fp8 bytes are not differentiable inputs (upstream has no rule). */
 static const mlx_prim_ prim_from_fp8 = {
-    .name = "from_fp8", .cpu = mlx_cpu_from_fp8_, .vjp = mlx_vjp_zero_, .jvp = mlx_jvp_zero_, .vmap = from_fp8_vmap};
+    .name = "from_fp8",
+    .cpu = mlx_cpu_from_fp8_,
+    .gpu = MLX_GPU_KERNEL_(mlx_cuda_from_fp8_),
+    .vjp = mlx_vjp_zero_, .jvp = mlx_jvp_zero_, .vmap = from_fp8_vmap};
 MLX_REGISTER_PRIM(prim_from_fp8);
 
 static const char* const mode_names[] = {"affine", "mxfp4", "mxfp8", "nvfp4"};

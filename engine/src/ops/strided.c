@@ -39,7 +39,8 @@ static const mlx_prim_ prim_as_strided_grad = {
     .name = "as_strided_grad", .cpu = mlx_cpu_as_strided_grad_, .vjp = as_strided_grad_vjp};
 MLX_REGISTER_PRIM(prim_as_strided_grad);
 /* Reinterpreting bits is not differentiable (as upstream). */
-static const mlx_prim_ prim_view = {.name = "view", .cpu = mlx_cpu_view_, .vmap = view_vmap};
+static const mlx_prim_ prim_view = {
+    .name = "view", .cpu = mlx_cpu_view_, .gpu = MLX_GPU_KERNEL_(mlx_cuda_view_), .vmap = view_vmap};
 MLX_REGISTER_PRIM(prim_view);
 static const mlx_prim_ prim_diagonal = {.name = "diagonal",
                                         .cpu = mlx_cpu_diagonal_,
