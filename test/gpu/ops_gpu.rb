@@ -530,6 +530,24 @@ class GPUOpsTest < Minitest::Test
       MX.maximum(MX.minimum(MX.rsqrt(v, stream: d), 2.0, stream: d), MX.divide(g, 4.0, stream: d), stream: d)
     end
     check("ew_run:transposed", exact: true) { |d| MX.multiply(MX.add(t, 1.0, stream: d), p, stream: d) }
+    # Inputs read through their strides: a transposed gradient (as a
+    # Linear weight's), a broadcast row, a slice; five transposed dims
+    # that do not collapse to four send the run back to one kernel per op.
+    row = MX.broadcast_to(f.([1, 17]), [33, 17], stream: :cpu)
+    sl = MX.slice(f.([40, 20]), [3, 1], [36, 18], stream: :cpu)
+    t5 = MX.transpose(f.([3, 2, 5, 2, 3]), [4, 2, 0, 3, 1], stream: :cpu)
+    q5 = f.([3, 5, 3, 2, 2])
+    MX.eval(row, sl, t5, q5)
+    check("ew_run:strided_adamw", exact: true) do |d|
+      m2 = MX.add(MX.multiply(0.9, m, stream: d), MX.multiply(1 - 0.9, t, stream: d), stream: d)
+      v2 = MX.add(MX.multiply(0.999, v, stream: d), MX.multiply(1 - 0.999, MX.square(t, stream: d), stream: d),
+                  stream: d)
+      MX.divide(m2, MX.add(MX.sqrt(v2, stream: d), 1e-8, stream: d), stream: d)
+    end
+    check("ew_run:strided_mixed", exact: true) do |d|
+      MX.subtract(MX.multiply(MX.add(row, sl, stream: d), t, stream: d), MX.square(sl, stream: d), stream: d)
+    end
+    check("ew_run:strided_5d", exact: true) { |d| MX.multiply(MX.add(t5, q5, stream: d), 2.0, stream: d) }
   end
 
   # An RNN layer's forward pass with every op on device d.

@@ -29,6 +29,10 @@ int mlx_cuda_upload_(void* dst, const void* src, size_t n, mlx_stream s, cudaStr
 /* Gives out a new row-major buffer whose device copy the kernel on s
  * writes (the host copy is made when the host reads it). */
 int mlx_cuda_out_(mlx_node_* out, mlx_stream s, void** ptr);
+/* Collapses n dims in place: size-1 dims dropped, neighbours merged
+ * where the outer stride is the inner's span; returns the dims left (0
+ * for a single element). In cuda/kernels.c. */
+int mlx_cuda_collapse_(int64_t* shape, int64_t* strides, int n);
 /* A kernel driver's prologue: the cudaStream_t of out's stream and a new
  * device buffer for out (mlx_cuda_stream_, then mlx_cuda_out_). */
 int mlx_cuda_begin_(mlx_node_* out, cudaStream_t* st, void** dst);

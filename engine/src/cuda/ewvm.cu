@@ -42,20 +42,33 @@ extern "C" int mlx_cu_vm_supports_(int binary, int op) {
          op == MLX_CU_U_SQUARE || op == MLX_CU_U_EXP || op == MLX_CU_U_LOG || op == MLX_CU_U_TANH;
 }
 
-__device__ __forceinline__ float vm_operand(const mlx_cu_vm_& p, const float* r, int x, int64_t e) {
+/* Input k's element e (sv: this element's values of the strided inputs). */
+__device__ __forceinline__ float vm_operand(const mlx_cu_vm_& p, const float* r, const float* sv, int x, int64_t e) {
   if (x >= 0) return r[x];
   int k = -1 - x;
-  if (!p.one[k]) return p.in[k][e];
+  if (!p.one[k]) return p.sidx[k] >= 0 ? sv[p.sidx[k]] : p.in[k][e];
   return p.in[k] ? p.in[k][0] : p.val[k];
 }
 
+/* Offset of row-major element e of strided slot s. */
+__device__ __forceinline__ int64_t vm_strided_offset(const mlx_cu_vm_& p, int s, int64_t e) {
+  int64_t off = 0;
+  for (int d = p.sdim[s] - 1; d >= 0; d--) {
+    int64_t q = e / p.sshape[s][d];
+    off += (e - q * p.sshape[s][d]) * p.sstride[s][d];
+    e = q;
+  }
+  return off;
+}
+
 __global__ void __launch_bounds__(MLX_CU_THREADS) vm_k(const __grid_constant__ mlx_cu_vm_ p) {
-  float r[MLX_CU_VM_MAX_OPS];
+  float r[MLX_CU_VM_MAX_OPS], sv[MLX_CU_VM_MAX_STRIDED];
   for (int64_t e = (int64_t)blockIdx.x * MLX_CU_THREADS + threadIdx.x; e < p.n;
        e += (int64_t)gridDim.x * MLX_CU_THREADS) {
+    for (int s = 0; s < p.nstrided; s++) sv[s] = p.in[p.sin[s]][vm_strided_offset(p, s, e)];
     for (int i = 0; i < p.nops; i++) {
-      float x = vm_operand(p, r, p.a[i], e);
-      r[i] = p.binary[i] ? vm_binary(p.op[i], x, vm_operand(p, r, p.b[i], e)) : vm_unary(p.op[i], x);
+      float x = vm_operand(p, r, sv, p.a[i], e);
+      r[i] = p.binary[i] ? vm_binary(p.op[i], x, vm_operand(p, r, sv, p.b[i], e)) : vm_unary(p.op[i], x);
     }
     for (int o = 0; o < p.nout; o++)
       if (!p.size1[o] || e == 0) p.out[o][p.size1[o] ? 0 : e] = r[p.oreg[o]];

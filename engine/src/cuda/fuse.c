@@ -129,6 +129,25 @@ static int plan_runs(mlx_op_* const* tape, int n, mlx_cuda_fusion_* plan) {
   return runs;
 }
 
+/* Makes input k (x, not row-contiguous) read through its strides: 1 when
+ * its dims collapse to MLX_CU_VM_STRIDED_DIMS and a strided slot is free
+ * (a transposed gradient, a broadcast view), else 0. */
+static int strided_input(mlx_cu_vm_* p, const mlx_node_* x, int k) {
+  if (p->nstrided == MLX_CU_VM_MAX_STRIDED || x->ndim > MLX_CU_MAXDIM) return 0;
+  int64_t shape[MLX_CU_MAXDIM], strides[MLX_CU_MAXDIM];
+  memcpy(shape, x->shape, sizeof(int64_t) * (size_t)x->ndim);
+  memcpy(strides, x->strides, sizeof(int64_t) * (size_t)x->ndim);
+  int nd = mlx_cuda_collapse_(shape, strides, x->ndim);
+  if (nd > MLX_CU_VM_STRIDED_DIMS) return 0;
+  int s = p->nstrided++;
+  p->sidx[k] = (signed char)s;
+  p->sin[s] = (unsigned char)k;
+  p->sdim[s] = (unsigned char)nd;
+  memcpy(p->sshape[s], shape, sizeof(int64_t) * (size_t)nd);
+  memcpy(p->sstride[s], strides, sizeof(int64_t) * (size_t)nd);
+  return 1;
+}
+
 /* Declared in hooks.h. */
 int mlx_cuda_run_group_(mlx_op_* const* ops, int n, unsigned char* escapes, int* declined) {
   *declined = 1;
@@ -156,7 +175,8 @@ int mlx_cuda_run_group_(mlx_op_* const* ops, int n, unsigned char* escapes, int*
           if (ext[e] == x) r = MLX_CU_VM_MAX_OPS + e;
         if (r < 0) {
           if (p.nin == MLX_CU_VM_MAX_IN || !mlx_node_evaluated_(x)) return MLX_OK;
-          if (x->size != 1 && !(x->flags & MLX_FLAG_ROW_CONTIG)) return MLX_OK;
+          p.sidx[p.nin] = -1;
+          if (x->size != 1 && !(x->flags & MLX_FLAG_ROW_CONTIG) && !strided_input(&p, x, p.nin)) return MLX_OK;
           ext[p.nin] = x;
           r = MLX_CU_VM_MAX_OPS + p.nin++;
         }

@@ -155,9 +155,8 @@ int mlx_cuda_select_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const
                   "where", outs[0]->dtype);
 }
 
-/* Collapses one group of dims (kept or reduced) in place: size-1 dims
- * dropped, neighbours merged where the outer stride is the inner's span. */
-static int collapse(int64_t* shape, int64_t* strides, int n) {
+/* Declared in backend.h. */
+int mlx_cuda_collapse_(int64_t* shape, int64_t* strides, int n) {
   int m = 0;
   for (int d = 0; d < n; d++) {
     if (shape[d] == 1) continue;
@@ -192,8 +191,8 @@ static int reduce_layout(mlx_cu_reduce_* r, int64_t* n, const mlx_node_* in, con
       kst[nk++] = in->strides[d];
     }
   }
-  nk = collapse(ks, kst, nk);
-  nr = collapse(rs, rst, nr);
+  nk = mlx_cuda_collapse_(ks, kst, nk);
+  nr = mlx_cuda_collapse_(rs, rst, nr);
   if (nk > MLX_CU_MAXDIM || nr > MLX_CU_MAXDIM)
     return mlx_error_(MLX_ERROR_UNSUPPORTED, "[%s] more than %d dimensions after merging are not supported on gpu",
                       name, MLX_CU_MAXDIM);

@@ -99,19 +99,28 @@ int mlx_cu_gemv_launch_(float* out, const float* a, int64_t a_rs, const float* b
  * Instruction i computes register i from operands a[i] (and b[i] when
  * binary): r >= 0 a register, r < 0 input -1 - r. An input is a dense
  * array of n floats, or one value (one[k]: in[k] NULL for a host value
- * in val[k], else read at in[k][0]). Output o stores register oreg[o]
- * to out[o] (only its element 0 when size1[o]). */
+ * in val[k], else read at in[k][0]), or n floats read through strides
+ * (sidx[k] >= 0: slot sidx[k] of the strided table, sdim[s] collapsed
+ * dims of sshape[s] with element strides sstride[s], row-major order).
+ * Output o stores register oreg[o] to out[o] (only its element 0 when
+ * size1[o]). */
 #define MLX_CU_VM_MAX_OPS 32
 #define MLX_CU_VM_MAX_IN 16
 #define MLX_CU_VM_MAX_OUT 16
+#define MLX_CU_VM_MAX_STRIDED 4
+#define MLX_CU_VM_STRIDED_DIMS 4
 typedef struct {
   int64_t n;
-  int nops, nin, nout;
+  int nops, nin, nout, nstrided;
   unsigned char binary[MLX_CU_VM_MAX_OPS], op[MLX_CU_VM_MAX_OPS];
   signed char a[MLX_CU_VM_MAX_OPS], b[MLX_CU_VM_MAX_OPS];
   const float* in[MLX_CU_VM_MAX_IN];
   float val[MLX_CU_VM_MAX_IN];
   unsigned char one[MLX_CU_VM_MAX_IN];
+  signed char sidx[MLX_CU_VM_MAX_IN];
+  unsigned char sin[MLX_CU_VM_MAX_STRIDED], sdim[MLX_CU_VM_MAX_STRIDED];
+  int64_t sshape[MLX_CU_VM_MAX_STRIDED][MLX_CU_VM_STRIDED_DIMS];
+  int64_t sstride[MLX_CU_VM_MAX_STRIDED][MLX_CU_VM_STRIDED_DIMS];
   float* out[MLX_CU_VM_MAX_OUT];
   unsigned char oreg[MLX_CU_VM_MAX_OUT], size1[MLX_CU_VM_MAX_OUT];
 } mlx_cu_vm_;
