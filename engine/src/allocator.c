@@ -4,11 +4,16 @@
  * system, so the steady state of a training loop allocates nothing. Size
  * classes are powers of two split in four (at most 25% waste); buffers
  * above 1 MiB are rounded to 4 KiB pages. Statistics and limits follow
- * MLX's memory API. */
+ * MLX's memory API. Every buffer, a GPU array's too, has its entry here,
+ * so the active and peak bytes count arrays on every device; in CUDA
+ * builds the cache figures and the clearing and limits take in the GPU
+ * allocators as well (cuda/backend.c), and mlx_gpu_memory_stats reports
+ * one GPU's own. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "gpu_backend.h"
 #include "internal.h"
 
 #define NUM_CLASSES 256
@@ -188,13 +193,43 @@ void mlx_reset_peak_memory(void) {
   pthread_mutex_lock(&lock);
   peak = active;
   pthread_mutex_unlock(&lock);
+#ifdef MLX_HAVE_CUDA
+  mlx_cuda_memory_control_(MLX_CUDA_RESET_PEAKS_, 0);
+#endif
 }
 
 size_t mlx_get_cache_memory(void) {
   pthread_mutex_lock(&lock);
   size_t v = cache_bytes;
   pthread_mutex_unlock(&lock);
+#ifdef MLX_HAVE_CUDA
+  v += mlx_cuda_memory_control_(MLX_CUDA_CACHE_BYTES_, 0);
+#endif
   return v;
+}
+
+/* Declared in internal.h. */
+size_t mlx_memory_limit_(void) {
+  pthread_mutex_lock(&lock);
+  init_limits();
+  size_t v = memory_limit;
+  pthread_mutex_unlock(&lock);
+  return v;
+}
+
+int mlx_gpu_memory_stats(int index, size_t* active_bytes, size_t* peak_bytes, size_t* cache_bytes_out,
+                         size_t* total_bytes) {
+  if (!mlx_gpu_backend_available_())
+    return mlx_error_(MLX_ERROR_DEVICE, "[gpu_memory_stats] the gpu is not available: %s",
+                      mlx_gpu_backend_unavailable_reason_());
+  if (index < 0 || index >= mlx_gpu_backend_device_count_())
+    return mlx_error_(MLX_ERROR_ARGUMENT, "[gpu_memory_stats] gpu %d does not exist (%d available)", index,
+                      mlx_gpu_backend_device_count_());
+#ifdef MLX_HAVE_CUDA
+  return mlx_cuda_memory_stats_(index, active_bytes, peak_bytes, cache_bytes_out, total_bytes);
+#else
+  return MLX_OK; /* unreachable: no GPU without the CUDA backend */
+#endif
 }
 
 int mlx_set_memory_limit(size_t* prev, size_t limit) {
@@ -203,7 +238,7 @@ int mlx_set_memory_limit(size_t* prev, size_t limit) {
   if (prev) *prev = memory_limit;
   memory_limit = limit;
   pthread_mutex_unlock(&lock);
-  return MLX_OK;
+  return MLX_OK; /* the GPU allocators read it at each new block */
 }
 
 int mlx_set_cache_limit(size_t* prev, size_t limit) {
@@ -213,6 +248,9 @@ int mlx_set_cache_limit(size_t* prev, size_t limit) {
   cache_limit = limit;
   trim_cache_locked(limit);
   pthread_mutex_unlock(&lock);
+#ifdef MLX_HAVE_CUDA
+  mlx_cuda_memory_control_(MLX_CUDA_SET_CACHE_LIMIT_, limit);
+#endif
   return MLX_OK;
 }
 
@@ -220,4 +258,7 @@ void mlx_clear_cache(void) {
   pthread_mutex_lock(&lock);
   clear_cache_locked();
   pthread_mutex_unlock(&lock);
+#ifdef MLX_HAVE_CUDA
+  mlx_cuda_memory_control_(MLX_CUDA_CLEAR_CACHES_, 0);
+#endif
 }

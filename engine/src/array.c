@@ -136,6 +136,12 @@ size_t mlx_array_buffer_nbytes(const mlx_array a) {
   return b ? b->capacity : 0;
 }
 
+size_t mlx_array_host_nbytes(const mlx_array a) {
+  if (!mlx_array_is_evaluated(a)) return 0;
+  mlx_buffer_* b = MLX_NODE(a)->buf;
+  return b && b->device.type == MLX_CPU ? b->capacity : 0;
+}
+
 int mlx_array_data(const void** data, const mlx_array a) {
   MLX_TRY(mlx_check_array_(a, "array_data"));
   MLX_TRY(mlx_eval_node_(MLX_NODE(a)));

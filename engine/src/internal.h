@@ -33,6 +33,9 @@ typedef struct mlx_buffer_ {
 #endif
 } mlx_buffer_;
 
+/* The memory limit set through mlx_set_memory_limit (total RAM until
+ * then): the GPU allocators bound their devices' active bytes by it. */
+size_t mlx_memory_limit_(void);
 /* A new buffer of nbytes with refcount 1, or NULL with the error set
  * (MLX_ERROR_MEMORY over the memory limit or when malloc fails). */
 mlx_buffer_* mlx_buffer_alloc_(size_t nbytes);

@@ -1,12 +1,16 @@
 /* MLX::Core::Array: a Ruby object owning one engine handle.
  *
- * Memory accounting: once an array is evaluated, the bytes of its buffer
- * are reported to Ruby's GC (rb_gc_adjust_memory_usage) so that many big
- * arrays trigger collections; the report is undone when the object is
- * freed. Views share their input's buffer and report it too: the count is
- * a pressure hint, not an exact sum. Reporting happens the first time the
- * glue sees the array evaluated (on wrap, on use as an op input, after an
- * eval), since an array may be evaluated as a dependency of another. */
+ * Memory accounting: once an array is evaluated, the bytes of host memory
+ * its buffer holds are reported to Ruby's GC (rb_gc_adjust_memory_usage)
+ * so that many big arrays trigger collections; the report is undone when
+ * the object is freed. Views share their input's buffer and report it
+ * too: the count is a pressure hint, not an exact sum. Reporting happens
+ * the first time the glue sees the array evaluated (on wrap, on use as an
+ * op input, after an eval), since an array may be evaluated as a
+ * dependency of another. Buffers living on a GPU hold no host memory and
+ * are not reported (Ruby would count them against its malloc limits and
+ * run a full collection every few training steps); eval.c collects their
+ * dead wrappers as the GPU's memory grows instead. */
 #include "mlx_ext.h"
 
 VALUE mlxrb_cArray;
@@ -51,7 +55,7 @@ static VALUE array_alloc(VALUE klass) {
 static void report(array_t* p) {
   if (p->report_done || !p->arr.ctx || !mlx_array_is_evaluated(p->arr)) return;
   p->report_done = 1;
-  size_t n = mlx_array_buffer_nbytes(p->arr);
+  size_t n = mlx_array_host_nbytes(p->arr);
   if (n) {
     p->reported = n;
     rb_gc_adjust_memory_usage((ssize_t)n);

@@ -45,12 +45,32 @@ static void release_all(mlx_array* own, size_t n, mlx_array* small) {
  * (gigabytes for a long chain) and no buffer could be donated. Python's
  * reference counting frees them before evaluation; a minor GC, run only
  * when enough arrays were wrapped since the last collection, does the same
- * here for a fraction of a millisecond. */
+ * here for a fraction of a millisecond.
+ *
+ * GPU buffers are not reported to Ruby (array.c), so wrappers that grew
+ * old before dying (a training loop's previous parameters and optimizer
+ * state) would wait for a full collection that Ruby's own heuristics may
+ * not run for long: the collection here is a full one whenever the GPUs'
+ * active memory has grown by GPU_FULL_GC_GROWTH, or by half of what was
+ * active after the last full collection if that is more. */
 #define GC_BEFORE_EVAL_AFTER 128
+#define GPU_FULL_GC_GROWTH ((size_t)512 << 20)
+
+/* Bytes in arrays on every GPU (0 without one). */
+static size_t gpu_active_bytes(void) {
+  size_t sum = 0;
+  int n = mlx_gpu_is_available() ? mlx_device_count(MLX_GPU) : 0;
+  for (int i = 0; i < n; i++) {
+    size_t active = 0;
+    if (mlx_gpu_memory_stats(i, &active, NULL, NULL, NULL) == MLX_OK) sum += active;
+    else mlx_clear_error();
+  }
+  return sum;
+}
 
 static void collect_dead_wrappers(void) {
-  static size_t last_gc_count;
-  static VALUE opts = Qfalse;
+  static size_t last_gc_count, gpu_after_full;
+  static VALUE minor = Qfalse, full = Qfalse;
   size_t count = rb_gc_count();
   if (count != last_gc_count) {
     /* Ruby collected on its own since we last looked. */
@@ -59,14 +79,24 @@ static void collect_dead_wrappers(void) {
     return;
   }
   if (mlxrb_arrays_since_gc < GC_BEFORE_EVAL_AFTER) return;
-  if (opts == Qfalse) {
-    opts = rb_hash_new();
-    rb_hash_aset(opts, ID2SYM(rb_intern("full_mark")), Qfalse);
-    rb_hash_aset(opts, ID2SYM(rb_intern("immediate_sweep")), Qtrue);
-    rb_obj_freeze(opts);
-    rb_gc_register_mark_object(opts);
+  if (minor == Qfalse) {
+    minor = rb_hash_new();
+    rb_hash_aset(minor, ID2SYM(rb_intern("full_mark")), Qfalse);
+    rb_hash_aset(minor, ID2SYM(rb_intern("immediate_sweep")), Qtrue);
+    rb_obj_freeze(minor);
+    rb_gc_register_mark_object(minor);
+    full = rb_hash_new();
+    rb_hash_aset(full, ID2SYM(rb_intern("full_mark")), Qtrue);
+    rb_hash_aset(full, ID2SYM(rb_intern("immediate_sweep")), Qtrue);
+    rb_obj_freeze(full);
+    rb_gc_register_mark_object(full);
   }
+  size_t gpu = gpu_active_bytes();
+  size_t growth = gpu_after_full / 2 > GPU_FULL_GC_GROWTH ? gpu_after_full / 2 : GPU_FULL_GC_GROWTH;
+  int full_gc = gpu > gpu_after_full && gpu - gpu_after_full >= growth;
+  VALUE opts = full_gc ? full : minor;
   rb_funcallv_kw(rb_mGC, rb_intern("start"), 1, &opts, RB_PASS_KEYWORDS);
+  if (full_gc || gpu < gpu_after_full) gpu_after_full = gpu_active_bytes();
   last_gc_count = rb_gc_count();
   mlxrb_arrays_since_gc = 0;
 }

@@ -43,6 +43,14 @@ static VALUE n_set_cache_limit(VALUE mod, VALUE limit) {
   return SIZET2NUM(prev);
 }
 
+/* gpu_memory_stats(index) -> [active, peak, cache, total] bytes of GPU
+ * index's own allocator (MLX::DeviceError without a GPU). */
+static VALUE n_gpu_memory_stats(VALUE mod, VALUE index) {
+  size_t active, peak, cache, total;
+  mlxrb_check(mlx_gpu_memory_stats(NUM2INT(index), &active, &peak, &cache, &total));
+  return rb_ary_new_from_args(4, SIZET2NUM(active), SIZET2NUM(peak), SIZET2NUM(cache), SIZET2NUM(total));
+}
+
 static VALUE n_version(VALUE mod) {
   return rb_str_new_cstr(mlx_version());
 }
@@ -59,6 +67,7 @@ void mlxrb_init_memory(void) {
   MLXRB_DEF("clear_cache", n_clear_cache, 0);
   MLXRB_DEF("set_memory_limit", n_set_memory_limit, 1);
   MLXRB_DEF("set_cache_limit", n_set_cache_limit, 1);
+  MLXRB_DEF("gpu_memory_stats", n_gpu_memory_stats, 1);
   MLXRB_DEF("version", n_version, 0);
   MLXRB_DEF("cpu_thread_count", n_cpu_thread_count, 0);
 }

@@ -57,9 +57,12 @@ int mlx_array_is_evaluated(const mlx_array a);
 const int64_t* mlx_array_strides(const mlx_array a);
 /* 1 if two handles refer to the same node. */
 int mlx_array_is_same(const mlx_array a, const mlx_array b);
-/* Bytes of the buffer behind the array (0 if not evaluated): what a binding
- * reports to its garbage collector. */
+/* Bytes of the buffer behind the array (0 if not evaluated). */
 size_t mlx_array_buffer_nbytes(const mlx_array a);
+/* Bytes of host memory the array's buffer holds (0 if not evaluated, and
+ * 0 for a buffer whose home is a GPU: its host copy is made only when
+ * the host reads it): what a binding reports to its garbage collector. */
+size_t mlx_array_host_nbytes(const mlx_array a);
 
 /* Evaluates a (if needed) and returns a pointer to its first element
  * through *data. The layout is given by mlx_array_strides; call

@@ -24,6 +24,16 @@ int mlx_set_memory_limit(size_t* prev, size_t limit);
 int mlx_set_cache_limit(size_t* prev, size_t limit);
 /* Frees every cached buffer. */
 void mlx_clear_cache(void);
+/* GPU `index`'s own allocator: bytes in buffers held by arrays, the
+ * highest such since start or the last mlx_reset_peak_memory, bytes
+ * cached for reuse, and the device's total memory (any pointer may be
+ * NULL). MLX_ERROR_DEVICE when no GPU is usable, MLX_ERROR_ARGUMENT for
+ * an index past the last GPU. The host-wide figures above count GPU
+ * arrays too (mlx_get_cache_memory adds the GPU caches), and the limits
+ * apply to every GPU: an allocation that would take a GPU's active bytes
+ * past the memory limit fails after its cache is emptied, and its cache
+ * keeps at most the cache limit. */
+int mlx_gpu_memory_stats(int index, size_t* active, size_t* peak, size_t* cache, size_t* total);
 
 #ifdef __cplusplus
 }

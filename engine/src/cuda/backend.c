@@ -101,7 +101,7 @@ static int set_device(int dev) {
 /* Scratch buffers of the kernel drivers come from the device's default
  * memory pool (cudaMallocAsync); by default the pool gives its memory
  * back at every synchronization and maps it again at the next use. Keep
- * it instead (mlx_cuda_clear_cache_ trims it). */
+ * it instead (mlx_clear_cache trims it). */
 static void keep_pool_memory(int dev) {
   static unsigned char done[MAX_DEVICES];
   if (dev < 0 || dev >= MAX_DEVICES || done[dev]) return;
@@ -267,9 +267,12 @@ typedef struct block {
 typedef struct {
   block* lists[NUM_CLASSES];
   size_t active, peak, cache;
+  int used; /* a block was ever made here (the device has a context) */
 } dev_pool;
 
 static dev_pool pools[MAX_DEVICES];
+/* mlx_set_cache_limit's bound on each device's cache. */
+static size_t dev_cache_limit = SIZE_MAX;
 
 static int size_class(size_t n, size_t* cap) {
   if (n <= 256) {
@@ -326,12 +329,21 @@ static block* dev_alloc_locked(int dev, size_t n, cudaStream_t st, int sidx) {
       return NULL;
     }
   } else {
+    size_t limit = mlx_memory_limit_();
+    if (p->active + cap > limit) clear_cache_locked(dev);
+    if (p->active + cap > limit) {
+      mlx_error_(MLX_ERROR_MEMORY,
+                 "[gpu] allocating %zu bytes on gpu %d would exceed the memory limit of %zu bytes (%zu in use)", n,
+                 dev, limit, p->active);
+      return NULL;
+    }
     b = calloc(1, sizeof *b);
     if (!b) {
       mlx_error_(MLX_ERROR_MEMORY, "[gpu] out of host memory");
       return NULL;
     }
     set_device(dev);
+    p->used = 1;
     cudaError_t e = cudaMalloc(&b->ptr, cap);
     if (e == cudaErrorMemoryAllocation) {
       /* Give the cache back and try once more. */
@@ -383,7 +395,7 @@ static void dev_free_locked(block* b, int last, const uint64_t* used) {
   b->last_stream = rec ? last : -1;
   size_t c;
   int cls = size_class(b->cap, &c);
-  if (cls < 0) {
+  if (cls < 0 || p->cache + b->cap > dev_cache_limit) {
     cudaStreamSynchronize(rec ? streams[last] : 0);
     free_block(b);
     return;
@@ -393,26 +405,61 @@ static void dev_free_locked(block* b, int last, const uint64_t* used) {
   p->cache += b->cap;
 }
 
-void mlx_cuda_memory_stats_(int dev, size_t* active, size_t* peak, size_t* cache) {
+/* Frees cached blocks of dev, largest classes first, until its cache is
+ * at most target (cudaFree waits for the device). Caller holds lock. */
+static void trim_cache_locked(int dev, size_t target) {
+  dev_pool* p = &pools[dev];
+  for (int c = NUM_CLASSES - 1; c >= 0 && p->cache > target; c--) {
+    while (p->lists[c] && p->cache > target) {
+      block* b = p->lists[c];
+      p->lists[c] = b->next;
+      p->cache -= b->cap;
+      free_block(b);
+    }
+  }
+}
+
+/* Declared in hooks.h. */
+int mlx_cuda_memory_stats_(int dev, size_t* active, size_t* peak, size_t* cache, size_t* total) {
+  if (dev < 0 || dev >= MAX_DEVICES) return mlx_error_(MLX_ERROR_ARGUMENT, "[gpu] device %d out of range", dev);
   pthread_mutex_lock(&lock);
-  dev_pool* p = &pools[dev >= 0 && dev < MAX_DEVICES ? dev : 0];
+  dev_pool* p = &pools[dev];
   if (active) *active = p->active;
   if (peak) *peak = p->peak;
   if (cache) *cache = p->cache;
   pthread_mutex_unlock(&lock);
+  if (total) {
+    struct cudaDeviceProp prop;
+    MLX_TRY(mlx_cuda_check_(cudaGetDeviceProperties(&prop, dev), "cudaGetDeviceProperties"));
+    *total = prop.totalGlobalMem;
+  }
+  return MLX_OK;
 }
 
-void mlx_cuda_clear_cache_(int dev) {
+/* Declared in hooks.h. */
+size_t mlx_cuda_memory_control_(int what, size_t limit) {
+  size_t bytes = 0;
   pthread_mutex_lock(&lock);
-  if (dev >= 0 && dev < MAX_DEVICES) {
-    set_device(dev);
-    cudaDeviceSynchronize();
-    clear_cache_locked(dev);
-    cudaMemPool_t mp;
-    if (cudaDeviceGetDefaultMemPool(&mp, dev) != cudaSuccess || cudaMemPoolTrimTo(mp, 0) != cudaSuccess)
-      cudaGetLastError();
+  if (what == MLX_CUDA_SET_CACHE_LIMIT_) dev_cache_limit = limit;
+  for (int dev = 0; dev < MAX_DEVICES; dev++) {
+    dev_pool* p = &pools[dev];
+    if (!p->used) continue;
+    switch (what) {
+      case MLX_CUDA_CACHE_BYTES_: bytes += p->cache; break;
+      case MLX_CUDA_RESET_PEAKS_: p->peak = p->active; break;
+      case MLX_CUDA_SET_CACHE_LIMIT_: trim_cache_locked(dev, limit); break;
+      default: { /* MLX_CUDA_CLEAR_CACHES_ */
+        set_device(dev);
+        cudaDeviceSynchronize();
+        clear_cache_locked(dev);
+        cudaMemPool_t mp;
+        if (cudaDeviceGetDefaultMemPool(&mp, dev) != cudaSuccess || cudaMemPoolTrimTo(mp, 0) != cudaSuccess)
+          cudaGetLastError();
+      }
+    }
   }
   pthread_mutex_unlock(&lock);
+  return bytes;
 }
 
 /* ---- buffers in two places ---------------------------------------------- */

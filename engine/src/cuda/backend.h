@@ -71,9 +71,5 @@ int mlx_cuda_lt_gemm_(mlx_dtype dt, int trans_a, int trans_b, int64_t m, int64_t
                       int64_t lda, int64_t stride_a, const void* b, int64_t ldb, int64_t stride_b, void* c,
                       int64_t ldc, int64_t stride_c, int64_t batch, double beta, const void* cin, int64_t ldcin,
                       const void* bias, int tf32, mlx_stream s, cudaStream_t st, void* ws, size_t ws_bytes);
-/* Per-device statistics of the device allocator, in bytes. */
-void mlx_cuda_memory_stats_(int dev, size_t* active, size_t* peak, size_t* cache);
-/* Frees the cached device blocks of dev (after a device synchronize). */
-void mlx_cuda_clear_cache_(int dev);
 
 #endif

@@ -8,6 +8,8 @@
 #ifndef MLX_CUDA_HOOKS_H
 #define MLX_CUDA_HOOKS_H
 
+#include <stddef.h>
+
 struct mlx_node_;
 struct mlx_buffer_;
 
@@ -24,6 +26,15 @@ int mlx_cuda_host_sync_(struct mlx_node_* n);
  * (those a GPU kernel wrote) are done, each writer stream once, as
  * upstream's eval returns with its arrays computed. */
 int mlx_cuda_wait_ready_(struct mlx_node_* const* nodes, size_t n);
+/* allocator.c: the GPU side of the memory API, over every device the
+ * backend has used: the bytes cached (MLX_CUDA_CACHE_BYTES_, returned),
+ * emptying the caches, resetting the peaks, trimming each cache to
+ * `limit` and keeping it there (MLX_CUDA_SET_CACHE_LIMIT_). */
+enum { MLX_CUDA_CACHE_BYTES_, MLX_CUDA_CLEAR_CACHES_, MLX_CUDA_RESET_PEAKS_, MLX_CUDA_SET_CACHE_LIMIT_ };
+size_t mlx_cuda_memory_control_(int what, size_t limit);
+/* allocator.c: one device's active, peak and cached bytes and its total
+ * memory (pointers may be NULL). */
+int mlx_cuda_memory_stats_(int dev, size_t* active, size_t* peak, size_t* cache, size_t* total);
 /* device.c: waits until everything enqueued on the stream is done. */
 int mlx_cuda_synchronize_(int stream_index, int device);
 

@@ -61,13 +61,20 @@ module MLX
     # Metal does not exist here (the GPU backend is CUDA): always false.
     def metal_is_available = false
 
-    # device_info(device = nil) -> Hash (nil = the default device).
+    # device_info(device = nil) -> Hash (nil = the default device): type,
+    # index, available; a CPU's thread count; a usable GPU's memory_size
+    # and its own allocator's active_memory, peak_memory and cache_memory
+    # (bytes), or why the GPU cannot be used.
     def device_info(device = nil)
       device = Native.default_device if device.nil?
       device = Device.new(device) unless device.is_a?(Device)
       info = { "type" => device.type.to_s, "index" => device.index, "available" => Native.is_available(device) }
       if device.type == :cpu
         info["threads"] = Native.cpu_thread_count
+      elsif info["available"]
+        active, peak, cache, total = Native.gpu_memory_stats(device.index)
+        info.merge!("memory_size" => total, "active_memory" => active, "peak_memory" => peak,
+                    "cache_memory" => cache)
       else
         reason = Native.gpu_unavailable_reason
         info["unavailable_reason"] = reason unless reason.empty?

@@ -53,6 +53,17 @@ class MemoryTest < Minitest::Test
     assert_operator MX.get_active_memory, :<=, base + (4 << 18)
   end
 
+  # Without a usable GPU its allocator's statistics are a DeviceError with
+  # the reason; device_info says why instead of listing memory.
+  def test_gpu_memory_stats_without_gpu
+    skip "a GPU is usable here (test/gpu/memory_gpu.rb covers it)" if MX.gpu_is_available
+    err = assert_raises(MLX::DeviceError) { MLX::Native.gpu_memory_stats(0) }
+    assert_includes err.message, "the gpu is not available"
+    info = MX.device_info(MX.gpu)
+    refute info.key?("active_memory")
+    assert_equal MX.gpu_unavailable_reason, info["unavailable_reason"]
+  end
+
   def test_malloc_increase_reported
     GC.start
     GC.disable # a collection in between would reset the counter
