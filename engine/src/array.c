@@ -130,6 +130,10 @@ int mlx_array_is_same(const mlx_array a, const mlx_array b) {
   return a.ctx == b.ctx;
 }
 
+mlx_device mlx_array_device(const mlx_array a) {
+  return MLX_NODE(a)->stream.device;
+}
+
 size_t mlx_array_buffer_nbytes(const mlx_array a) {
   if (!mlx_array_is_evaluated(a)) return 0;
   mlx_buffer_* b = MLX_NODE(a)->buf;

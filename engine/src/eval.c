@@ -115,7 +115,7 @@ static mlx_node_* other_input(const mlx_op_* op, const mlx_op_* producer) {
  * mlx_cuda_addmm_: op is the add reading mm's output (add NULL), or the
  * activation act reading the skipped add that reads it. *declined is
  * then set when that kernel turned them down, nothing run. */
-static int run_op_with(mlx_op_* op, const mlx_op_* mm, const mlx_op_* add, int act, int* declined) {
+static int run_op_with(mlx_op_* op, const mlx_op_* mm, mlx_op_* add, int act, int keep_pre, int* declined) {
   int nout = op->noutputs;
   mlx_node_* outs[nout];
   char scratch[nout];
@@ -126,7 +126,7 @@ static int run_op_with(mlx_op_* op, const mlx_op_* mm, const mlx_op_* add, int a
   int nin = op->ninputs;
   const void* params = op->params;
 #ifdef MLX_HAVE_CUDA
-  mlx_cuda_addmm_params_ fp = {act, 0};
+  mlx_cuda_addmm_params_ fp = {act, 0, keep_pre && add ? add->outputs[0] : NULL};
   mlx_node_* fused_ins[3];
   if (mm) {
     fused_ins[0] = mm->inputs[0];
@@ -139,7 +139,7 @@ static int run_op_with(mlx_op_* op, const mlx_op_* mm, const mlx_op_* add, int a
     params = &fp;
   }
 #else
-  (void)mm, (void)add, (void)act;
+  (void)mm, (void)add, (void)act, (void)keep_pre;
 #endif
   int rc = MLX_OK;
 #ifdef MLX_HAVE_CUDA
@@ -160,6 +160,13 @@ static int run_op_with(mlx_op_* op, const mlx_op_* mm, const mlx_op_* add, int a
     *declined = 1;
     for (int i = 0; i < nout; i++) mlx_node_release_(outs[i]);
     return MLX_OK;
+  }
+  if (rc == MLX_OK && fp.pre) {
+    /* The kernel stored the add's output too: it is evaluated, and the
+     * add (with the product it read) detaches. */
+    atomic_store_explicit(&fp.pre->evaluated, 1, memory_order_release);
+    atomic_store(&fp.pre->op, NULL);
+    mlx_op_release_(add);
   }
 #else
   (void)declined;
@@ -190,7 +197,7 @@ static int run_op_with(mlx_op_* op, const mlx_op_* mm, const mlx_op_* add, int a
 }
 
 static int run_op(mlx_op_* op) {
-  return run_op_with(op, NULL, NULL, 0, NULL);
+  return run_op_with(op, NULL, NULL, 0, 0, NULL);
 }
 
 #ifdef MLX_HAVE_CUDA
@@ -200,12 +207,12 @@ static int run_fused(mlx_op_** tape, const mlx_cuda_fusion_* plan, int i) {
   int p = plan[i].producer, declined = 0;
   if (plan[i].act) {
     int m = plan[p].producer;
-    MLX_TRY(run_op_with(tape[i], tape[m], tape[p], plan[i].act, &declined));
+    MLX_TRY(run_op_with(tape[i], tape[m], tape[p], plan[i].act, plan[i].keep_pre, &declined));
     if (!declined) return MLX_OK;
     MLX_TRY(run_fused(tape, plan, p));
     return run_op(tape[i]);
   }
-  MLX_TRY(run_op_with(tape[i], tape[p], NULL, 0, &declined));
+  MLX_TRY(run_op_with(tape[i], tape[p], NULL, 0, 0, &declined));
   if (!declined) return MLX_OK;
   MLX_TRY(run_op(tape[p]));
   return run_op(tape[i]);

@@ -52,9 +52,17 @@ static void release_all(mlx_array* own, size_t n, mlx_array* small) {
  * state) would wait for a full collection that Ruby's own heuristics may
  * not run for long: the collection here is a full one whenever the GPUs'
  * active memory has grown by GPU_FULL_GC_GROWTH, or by half of what was
- * active after the last full collection if that is more. */
+ * active after the last full collection if that is more.
+ *
+ * An evaluation of GPU arrays only collects when the GPUs' memory has
+ * grown by GPU_MINOR_GC_GROWTH since the last collection, or after
+ * GPU_GC_ARRAYS wrapped arrays: a small model's forward pass (a few
+ * kilobytes of intermediates) then pays for a collection every hundred
+ * steps or so instead of every sixteenth. */
 #define GC_BEFORE_EVAL_AFTER 128
 #define GPU_FULL_GC_GROWTH ((size_t)512 << 20)
+#define GPU_MINOR_GC_GROWTH ((size_t)64 << 20)
+#define GPU_GC_ARRAYS 1024
 
 /* Bytes in arrays on every GPU (0 without one). */
 static size_t gpu_active_bytes(void) {
@@ -68,14 +76,22 @@ static size_t gpu_active_bytes(void) {
   return sum;
 }
 
-static void collect_dead_wrappers(void) {
-  static size_t last_gc_count, gpu_after_full;
+/* Whether every array evaluated lives on a GPU. */
+static int all_on_gpu(const mlx_array* arrays, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (mlx_array_device(arrays[i]).type != MLX_GPU) return 0;
+  return 1;
+}
+
+static void collect_dead_wrappers(const mlx_array* arrays, size_t n) {
+  static size_t last_gc_count, gpu_after_full, gpu_after_gc;
   static VALUE minor = Qfalse, full = Qfalse;
   size_t count = rb_gc_count();
   if (count != last_gc_count) {
     /* Ruby collected on its own since we last looked. */
     last_gc_count = count;
     mlxrb_arrays_since_gc = 0;
+    gpu_after_gc = gpu_active_bytes();
     return;
   }
   if (mlxrb_arrays_since_gc < GC_BEFORE_EVAL_AFTER) return;
@@ -92,18 +108,22 @@ static void collect_dead_wrappers(void) {
     rb_gc_register_mark_object(full);
   }
   size_t gpu = gpu_active_bytes();
+  if (all_on_gpu(arrays, n) && mlxrb_arrays_since_gc < GPU_GC_ARRAYS &&
+      !(gpu > gpu_after_gc && gpu - gpu_after_gc >= GPU_MINOR_GC_GROWTH))
+    return;
   size_t growth = gpu_after_full / 2 > GPU_FULL_GC_GROWTH ? gpu_after_full / 2 : GPU_FULL_GC_GROWTH;
   int full_gc = gpu > gpu_after_full && gpu - gpu_after_full >= growth;
   VALUE opts = full_gc ? full : minor;
   rb_funcallv_kw(rb_mGC, rb_intern("start"), 1, &opts, RB_PASS_KEYWORDS);
-  if (full_gc || gpu < gpu_after_full) gpu_after_full = gpu_active_bytes();
+  gpu_after_gc = gpu_active_bytes();
+  if (full_gc || gpu < gpu_after_full) gpu_after_full = gpu_after_gc;
   last_gc_count = rb_gc_count();
   mlxrb_arrays_since_gc = 0;
 }
 
 void mlxrb_eval_handles(const mlx_array* arrays, size_t n) {
   if (n == 0) return;
-  collect_dead_wrappers();
+  collect_dead_wrappers(arrays, n);
   /* Own references for the duration: while the GVL is released another
    * thread may drop the Ruby objects that hold the caller's handles. */
   mlx_array small[8];

@@ -103,6 +103,23 @@ class GPUMemoryTest < Minitest::Test
     assert_operator stats[0] - base, :<, 2048 << 20
   end
 
+  # A long chain built in Ruby and evaluated once: its dead intermediate
+  # wrappers are collected before the evaluation (more than 1024 arrays
+  # wrapped), so its buffers are freed as it runs.
+  def test_long_chain_frees_intermediates
+    MX.clear_cache
+    GC.start
+    x = MX.zeros([1 << 18], stream: :gpu) # 1 MiB
+    MX.eval(x)
+    MX.reset_peak_memory
+    base = stats[0]
+    y = x
+    1200.times { y = MX.add(MX.multiply(y, 0.5, stream: :gpu), 1, stream: :gpu) }
+    MX.eval(y)
+    assert_in_delta 2.0, MX.max(y, stream: :gpu).item, 1e-6
+    assert_operator stats[1] - base, :<, 256 << 20 # not 2400 MiB
+  end
+
   def test_bad_index
     assert_raises(ArgumentError) { MLX::Native.gpu_memory_stats(99) }
   end

@@ -471,6 +471,21 @@ class GPUOpsTest < Minitest::Test
     MX.eval(held, sum)
     mm_compare("addmm_fusion:held", MX.add(MX.matmul(a, b, stream: :cpu), bias, stream: :cpu), sum)
     mm_compare("addmm_fusion:held_product", MX.matmul(a, b, stream: :cpu), held)
+    # A Linear output held beyond its relu (a live wrapper): the few-row
+    # kernel stores both; a later op reads the held sum; a consumer of the
+    # sum that runs before the relu keeps them apart.
+    pre = MX.add(MX.matmul(a, wt, stream: GPU), bias, stream: GPU)
+    post = MX.maximum(pre, 0, stream: GPU)
+    MX.eval(post)
+    cpre = MX.add(MX.matmul(a, wt, stream: :cpu), bias, stream: :cpu)
+    mm_compare("addmm_fusion:relu_held_pre", cpre, pre)
+    mm_compare("addmm_fusion:relu_held_post", MX.maximum(cpre, 0, stream: :cpu), post)
+    mm_compare("addmm_fusion:relu_held_later", MX.multiply(cpre, 2, stream: :cpu), MX.multiply(pre, 2, stream: GPU))
+    pre2 = MX.add(MX.matmul(a, wt, stream: GPU), bias, stream: GPU)
+    twice = MX.multiply(pre2, 2, stream: GPU)
+    both = MX.add(twice, MX.maximum(pre2, 0, stream: GPU), stream: GPU)
+    mm_compare("addmm_fusion:relu_held_between",
+               MX.add(MX.multiply(cpre, 2, stream: :cpu), MX.maximum(cpre, 0, stream: :cpu), stream: :cpu), both)
     grads = %i[cpu gpu].map do |dev|
       MX.set_default_device(dev == :cpu ? MX.cpu : MX.gpu) unless GPU == :cpu
       layer = MLX::NN::Linear.new(5, 7)

@@ -57,6 +57,8 @@ int mlx_array_is_evaluated(const mlx_array a);
 const int64_t* mlx_array_strides(const mlx_array a);
 /* 1 if two handles refer to the same node. */
 int mlx_array_is_same(const mlx_array a, const mlx_array b);
+/* The device whose stream computes the array (or computed it). */
+mlx_device mlx_array_device(const mlx_array a);
 /* Bytes of the buffer behind the array (0 if not evaluated). */
 size_t mlx_array_buffer_nbytes(const mlx_array a);
 /* Bytes of host memory the array's buffer holds (0 if not evaluated, and

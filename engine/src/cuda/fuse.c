@@ -123,7 +123,7 @@ static int plan_runs(mlx_op_* const* tape, int n, mlx_cuda_fusion_* plan) {
     if (i == start) i++; /* an op that cannot start a run (a broadcast input) */
     if (i - start < 2) continue;
     for (int k = start; k < i - 1; k++) plan[k].role = 3;
-    plan[i - 1] = (mlx_cuda_fusion_){4, start, 0};
+    plan[i - 1] = (mlx_cuda_fusion_){4, start, 0, 0};
     runs++;
   }
   return runs;
@@ -221,13 +221,22 @@ int mlx_cuda_run_group_(mlx_op_* const* ops, int n, unsigned char* escapes, int*
   return rc ? mlx_cuda_check_((cudaError_t)rc, "elementwise run") : MLX_OK;
 }
 
+/* Whether an op strictly between tape positions first and last reads x
+ * (it would run before the fused kernel that computes x). */
+static int read_between(mlx_op_* const* tape, const mlx_node_* x, int first, int last) {
+  for (int j = first + 1; j < last; j++)
+    for (int k = 0; k < tape[j]->ninputs; k++)
+      if (tape[j]->inputs[k] == x) return 1;
+  return 0;
+}
+
 int mlx_cuda_plan_fusions_(mlx_op_* const* tape, int n, mlx_cuda_fusion_* plan) {
   pthread_once(&env_once, read_env);
   if (!enabled) return 0;
   int fused = 0;
   for (int i = 0; i < n; i++) {
     tape[i]->tape_pos = i;
-    plan[i] = (mlx_cuda_fusion_){0, -1, 0};
+    plan[i] = (mlx_cuda_fusion_){0, -1, 0, 0};
   }
   for (int i = 0; i < n; i++) {
     mlx_op_* op = tape[i];
@@ -238,13 +247,17 @@ int mlx_cuda_plan_fusions_(mlx_op_* const* tape, int n, mlx_cuda_fusion_* plan) 
     int in = 0, act = activation(op, &in);
     if (act) {
       mlx_node_* x = op->inputs[in];
-      mlx_op_* add = mlx_node_evaluated_(x) || atomic_load(&x->refcount) != 1 || mlx_keeps_graph_(x)
-                         ? NULL
-                         : atomic_load(&x->op);
+      /* Held elsewhere too (often only by a Ruby wrapper not yet
+       * collected): the few-row kernel stores it as well; a product of
+       * more rows is not fused with its activation then. */
+      int held = atomic_load(&x->refcount) != 1;
+      int few = x->ndim == 2 && x->shape[0] <= MLX_CU_GEMV_MAX_ROWS;
+      mlx_op_* add = mlx_node_evaluated_(x) || (held && !few) || mlx_keeps_graph_(x) ? NULL : atomic_load(&x->op);
+      if (add && held && read_between(tape, x, add->tape_pos, i)) add = NULL;
       if (add && add->tape_pos >= 0 && add->tape_pos < i && tape[add->tape_pos] == add &&
           plan[add->tape_pos].role == 2 && !plan[add->tape_pos].act && add->stream.index == op->stream.index) {
         plan[add->tape_pos].role = 1;
-        plan[i] = (mlx_cuda_fusion_){2, add->tape_pos, act};
+        plan[i] = (mlx_cuda_fusion_){2, add->tape_pos, act, held};
         continue;
       }
     }
@@ -260,7 +273,7 @@ int mlx_cuda_plan_fusions_(mlx_op_* const* tape, int n, mlx_cuda_fusion_* plan) 
       mlx_op_* p = same ? fusable_product(prod, tape, n, plan, op->stream) : NULL;
       if (!p || p->tape_pos >= i) continue;
       plan[p->tape_pos].role = 1;
-      plan[i] = (mlx_cuda_fusion_){2, p->tape_pos, 0};
+      plan[i] = (mlx_cuda_fusion_){2, p->tape_pos, 0, 0};
       fused++;
       break;
     }

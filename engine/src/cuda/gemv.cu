@@ -11,7 +11,8 @@
  * rows of a are staged in shared memory a chunk of k at a time. The
  * activations are the elementwise kernels' (unary.cu's tanh, binary.cu's
  * NaN-propagating maximum against 0), applied to the same float32 sum
- * plus c. */
+ * plus c. When pre is given it also gets the sum before the activation
+ * (a Linear layer's output that something else still holds). */
 #include "device.cuh"
 
 #define GEMV_WARPS 8
@@ -29,7 +30,7 @@ __device__ __forceinline__ float gemv_act(float v, int act) {
 
 __global__ void __launch_bounds__(GEMV_WARPS * 32)
     gemv_k(float* out, const float* a, int64_t a_rs, const float* b, int64_t b_ns, const float* c, int64_t c_rs,
-           int m, int n, int64_t k, int act) {
+           int m, int n, int64_t k, int act, float* pre) {
   __shared__ float as[MLX_CU_GEMV_MAX_ROWS * GEMV_KCHUNK];
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   const int64_t j = (int64_t)blockIdx.x * GEMV_WARPS + warp;
@@ -62,15 +63,17 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32)
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
     if (lane == i) {
       float s = c ? v + c[i * c_rs + j] : v;
+      if (pre) pre[i * (int64_t)n + j] = s;
       out[i * (int64_t)n + j] = gemv_act(s, act);
     }
   }
 }
 
 extern "C" int mlx_cu_gemv_launch_(float* out, const float* a, int64_t a_rs, const float* b, int64_t b_ns,
-                                   const float* c, int64_t c_rs, int m, int n, int64_t k, int act, void* stream) {
+                                   const float* c, int64_t c_rs, int m, int n, int64_t k, int act, float* pre,
+                                   void* stream) {
   if (m < 1 || m > MLX_CU_GEMV_MAX_ROWS || n < 1) return -1;
   unsigned blocks = (unsigned)((n + GEMV_WARPS - 1) / GEMV_WARPS);
-  gemv_k<<<blocks, GEMV_WARPS * 32, 0, (cudaStream_t)stream>>>(out, a, a_rs, b, b_ns, c, c_rs, m, n, k, act);
+  gemv_k<<<blocks, GEMV_WARPS * 32, 0, (cudaStream_t)stream>>>(out, a, a_rs, b, b_ns, c, c_rs, m, n, k, act, pre);
   return (int)cudaGetLastError();
 }

@@ -43,11 +43,12 @@ int mlx_cuda_synchronize_(int stream_index, int device);
  * output runs it); 2 runs it with its producer op fused in through
  * mlx_cuda_addmm_: an add reading a skipped matmul, or (act, an
  * MLX_CU_ACT_* code, nonzero) an activation reading a skipped add that
- * reads a skipped matmul (the add's entry names the matmul). Returns how
- * many fusions. */
+ * reads a skipped matmul (the add's entry names the matmul); keep_pre:
+ * the add's output is held beyond the activation too, so the fused
+ * kernel also stores it. Returns how many fusions. */
 struct mlx_op_;
 typedef struct {
-  int role, producer, act;
+  int role, producer, act, keep_pre;
 } mlx_cuda_fusion_;
 int mlx_cuda_plan_fusions_(struct mlx_op_* const* tape, int n, mlx_cuda_fusion_* plan);
 /* Role 3 marks ops of a run of elementwise ops that mlx_cuda_run_group_
@@ -59,9 +60,12 @@ int mlx_cuda_plan_fusions_(struct mlx_op_* const* tape, int n, mlx_cuda_fusion_*
  * (their ops then detach as if run), or *declined (nothing done, run
  * them one by one) when an input's layout does not suit. */
 int mlx_cuda_run_group_(struct mlx_op_* const* ops, int n, unsigned char* escapes, int* declined);
-/* mlx_cuda_addmm_'s params: act in, done out. */
+/* mlx_cuda_addmm_'s params: act and pre (NULL, or the node that also
+ * gets the value before the activation: only the few-row kernel can) in,
+ * done out. */
 typedef struct {
   int act, done;
+  struct mlx_node_* pre;
 } mlx_cuda_addmm_params_;
 
 /* GPU kernels (kernels.c): the .gpu entries of the elementwise, copy and

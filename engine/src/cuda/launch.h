@@ -89,11 +89,12 @@ int mlx_cu_move_launch_(int itemsize, void* dst, const void* src, const mlx_cu_e
 /* gemv: out (m x n, row-major, float32) = act(a b + c) for m at most
  * MLX_CU_GEMV_MAX_ROWS: a's rows a_rs apart (unit stride along k); b[k,
  * j] at b + j * b_ns + k (unit stride along k); c NULL or c[i, j] at
- * c + i * c_rs + j (c_rs 0: a bias row). act: MLX_CU_ACT_*. */
+ * c + i * c_rs + j (c_rs 0: a bias row). act: MLX_CU_ACT_*; pre NULL or
+ * where the sum before act also goes (m x n, row-major). */
 #define MLX_CU_GEMV_MAX_ROWS 16
 enum { MLX_CU_ACT_NONE = 0, MLX_CU_ACT_TANH, MLX_CU_ACT_MAX0_RIGHT, MLX_CU_ACT_MAX0_LEFT };
 int mlx_cu_gemv_launch_(float* out, const float* a, int64_t a_rs, const float* b, int64_t b_ns, const float* c,
-                        int64_t c_rs, int m, int n, int64_t k, int act, void* stream);
+                        int64_t c_rs, int m, int n, int64_t k, int act, float* pre, void* stream);
 /* ewvm: a run of float32 elementwise ops in one kernel, as a program
  * each thread runs per element (cuda/ewvm.cu, planned by cuda/fuse.c).
  * Instruction i computes register i from operands a[i] (and b[i] when

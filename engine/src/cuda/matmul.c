@@ -320,18 +320,19 @@ static int c_mode(const mlx_node_* c, const mlx_node_* out, int64_t rows, int64_
  * run, 0 when the layouts do not suit it (a's rows and b's columns must
  * run along k with unit stride), or -1 with the error set. */
 static int few_rows(mlx_node_* out, mlx_node_* a, mlx_node_* b, mlx_node_* c, int mode, int64_t ld, int act,
-                    mlx_stream s, cudaStream_t st) {
+                    mlx_node_* pre, mlx_stream s, cudaStream_t st) {
   int64_t m = a->shape[0], k = a->shape[1], n = b->shape[1];
   if (a->ndim != 2 || b->ndim != 2 || m > MLX_CU_GEMV_MAX_ROWS || a->dtype != MLX_FLOAT32 ||
       b->dtype != MLX_FLOAT32 || !(a->strides[1] == 1 || k == 1) || !(b->strides[0] == 1 || k == 1) ||
       n > INT32_MAX)
     return 0;
   const void *ap, *bp, *cp;
-  void* dst;
+  void *dst, *pre_dst = NULL;
   if (mlx_cuda_in_(a, s, &ap) || mlx_cuda_in_(b, s, &bp) || mlx_cuda_in_(c, s, &cp) || mlx_cuda_out_(out, s, &dst))
     return -1;
+  if (pre && mlx_cuda_out_(pre, s, &pre_dst)) return -1;
   int rc = mlx_cu_gemv_launch_((float*)dst, (const float*)ap, a->strides[0], (const float*)bp, b->strides[1],
-                               (const float*)cp, mode == 2 ? ld : 0, (int)m, (int)n, k, act, st);
+                               (const float*)cp, mode == 2 ? ld : 0, (int)m, (int)n, k, act, pre_dst, st);
   if (rc < 0) {
     mlx_error_(MLX_ERROR_UNSUPPORTED, "[addmm] no gpu kernel for %lld rows", (long long)m);
     return -1;
@@ -363,7 +364,7 @@ int mlx_cuda_addmm_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const 
   MLX_TRY(mlx_cuda_stream_(s, &st));
   /* A few rows: one kernel spread over the columns (cuBLASLt's bias
    * epilogue takes no split over k, and an activation joins only here). */
-  int r = nb == 0 && m <= MLX_CU_GEMV_MAX_ROWS ? few_rows(out, a, b, c, mode, ld, fp->act, s, st) : 0;
+  int r = nb == 0 && m <= MLX_CU_GEMV_MAX_ROWS ? few_rows(out, a, b, c, mode, ld, fp->act, fp->pre, s, st) : 0;
   if (r < 0) return mlx_last_error_code();
   if (r || fp->act) {
     *done = r;
