@@ -345,6 +345,41 @@ void mlxrb_operand_get(mlxrb_operand* out, VALUE v) {
   RB_GC_GUARD(arr);
 }
 
+/* Weak scalar operands (a Ruby Float or Fixnum beside an array) are kept
+ * per (value, dtype) in a small direct-mapped cache: a training step
+ * multiplies by the same few constants (betas, eps, scales) thousands of
+ * times, and making a new array each time cost as much as recording the
+ * op. Arrays are immutable and the cache holds a reference, so a cached
+ * scalar is never donated or written. Used with the GVL held. */
+#define WEAK_CACHE 64
+static struct {
+  uint64_t bits;
+  int kind;
+  mlx_dtype dtype;
+  mlx_array arr;
+} weak_cache[WEAK_CACHE];
+
+/* 1 with *out holding the cached array of (v, k, t), else 0 (and the
+ * slot for it in *slot; -1 for values it does not keep). */
+static int weak_cached(mlx_array* out, VALUE v, int k, mlx_dtype t, int* slot) {
+  *slot = -1;
+  uint64_t bits;
+  if (k == K_FLOAT) {
+    double d = RFLOAT_VALUE(v);
+    memcpy(&bits, &d, sizeof bits);
+  } else if (k == K_INT && FIXNUM_P(v)) {
+    bits = (uint64_t)FIX2LONG(v);
+  } else {
+    return 0;
+  }
+  uint64_t h = (bits ^ (bits >> 29) ^ ((uint64_t)t << 7) ^ (uint64_t)k) * 0x9E3779B97F4A7C15ull;
+  int i = (int)(h >> 58); /* 64 slots */
+  *slot = i;
+  if (!weak_cache[i].arr.ctx || weak_cache[i].bits != bits || weak_cache[i].kind != k || weak_cache[i].dtype != t)
+    return 0;
+  return mlx_array_set(out, weak_cache[i].arr) == MLX_OK;
+}
+
 void mlxrb_operand_weak(mlxrb_operand* out, VALUE v, mlx_dtype like) {
   int k = scalar_kind(v);
   if (k == K_NONE) {
@@ -354,7 +389,24 @@ void mlxrb_operand_weak(mlxrb_operand* out, VALUE v, mlx_dtype like) {
   out->owned = 0;
   mlx_dtype t = mlx_dtype_weak_scalar((mlx_scalar_kind)k, like);
   out->arr = mlx_array_new();
-  mlxrb_check(scalar_to(&out->arr, v, k, t, 1));
+  int slot;
+  if (!weak_cached(&out->arr, v, k, t, &slot)) {
+    mlxrb_check(scalar_to(&out->arr, v, k, t, 1));
+    if (slot >= 0) {
+      if (!weak_cache[slot].arr.ctx) weak_cache[slot].arr = mlx_array_new();
+      if (mlx_array_set(&weak_cache[slot].arr, out->arr) == MLX_OK) {
+        weak_cache[slot].bits = k == K_FLOAT ? 0 : (uint64_t)FIX2LONG(v);
+        if (k == K_FLOAT) {
+          double d = RFLOAT_VALUE(v);
+          memcpy(&weak_cache[slot].bits, &d, sizeof d);
+        }
+        weak_cache[slot].kind = k;
+        weak_cache[slot].dtype = t;
+      } else {
+        mlx_clear_error();
+      }
+    }
+  }
   out->owned = 1;
 }
 

@@ -10,11 +10,23 @@ module MLX
     # tree_map(fn, tree, *rest, is_leaf: nil) -> the tree of
     # fn.(leaf, *rest_leaves); rest trees must share tree's structure.
     def tree_map(fn, tree, *rest, is_leaf: nil)
+      map_tree(fn, tree, rest, is_leaf)
+    end
+
+    # tree_map's walk, with the rest trees as one Array (no splats or
+    # keywords per node: an optimizer maps three trees every step).
+    def map_tree(fn, tree, rest, is_leaf)
       return fn.call(tree, *rest) if is_leaf&.call(tree)
 
       case tree
-      when ::Array then tree.each_with_index.map { |t, i| tree_map(fn, t, *rest.map { |r| r[i] }, is_leaf: is_leaf) }
-      when Hash then tree.to_h { |k, t| [k, tree_map(fn, t, *rest.map { |r| r[k] }, is_leaf: is_leaf)] }
+      when ::Array
+        out = ::Array.new(tree.size)
+        tree.each_with_index { |t, i| out[i] = map_tree(fn, t, rest.empty? ? rest : rest.map { |r| r[i] }, is_leaf) }
+        out
+      when Hash
+        out = {}
+        tree.each { |k, t| out[k] = map_tree(fn, t, rest.empty? ? rest : rest.map { |r| r[k] }, is_leaf) }
+        out
       else fn.call(tree, *rest)
       end
     end
@@ -66,7 +78,7 @@ module MLX
       end
       add.call(prefix[1..] || "", tree)
     end
-    private_class_method :flatten_into
+    private_class_method :flatten_into, :map_tree
 
     # tree_unflatten(pairs_or_hash) -> the tree: levels whose keys are all
     # integers become Arrays (gaps filled with {}), others Hashes with

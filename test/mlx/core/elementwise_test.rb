@@ -80,4 +80,25 @@ class ElementwiseTest < Minitest::Test
     assert_raises(TypeError) { MX.add(MX.array([1.0]), nil) }
     assert_raises(TypeError) { MX.sqrt(:x) }
   end
+  # Weak scalars come from a cache per (value, dtype): the same value at
+  # another dtype, an Integer and the equal Float, -0.0 and 0.0, and many
+  # values in turn (evicting each other) all keep their own dtype and bits.
+  def test_weak_scalar_cache_keeps_values_and_dtypes
+    f32 = MX.array([1.5, -2.0], MX.float32)
+    f16 = MX.array([1.5, -2.0], MX.float16)
+    i32 = MX.array([3, 4], MX.int32)
+    2.times do
+      assert_equal [2.0, -1.5], MX.add(f32, 0.5).to_a
+      assert_equal MX.float16, MX.add(f16, 0.5).dtype
+      assert_equal [2.0, -1.5], MX.add(f16, 0.5).to_a
+      assert_equal MX.int32, MX.add(i32, 2).dtype
+      assert_equal MX.float32, MX.add(i32, 2.0).dtype
+      assert_equal [5, 6], MX.add(i32, 2).to_a
+    end
+    assert_equal(-Float::INFINITY, 1.0 / MX.multiply(MX.array([1.0]), -0.0).item)
+    assert_equal Float::INFINITY, 1.0 / MX.multiply(MX.array([1.0]), 0.0).item
+    300.times { |i| assert_equal [i * 1.5 + 1.5, i * 1.5 - 2.0], MX.add(f32, i * 1.5).to_a }
+    assert_raises(ArgumentError) { MX.add(MX.array([1], MX.int8), 300) }
+    assert_raises(ArgumentError) { MX.add(MX.array([1], MX.int8), 300) }
+  end
 end
