@@ -131,11 +131,21 @@ module MLX
         vg = Core.value_and_grad(inner)
         lambda do |*args, **kwargs|
           params = model.trainable_parameters
-          return [fn.call(*args, **kwargs), {}] if MLX::Utils.tree_flatten(params).empty?
+          return [fn.call(*args, **kwargs), {}] if leafless?(params)
 
           vg.call(params, *args, **kwargs)
         end
       end
+
+      # Whether a tree holds no leaf (stops at the first one it finds).
+      def leafless?(tree)
+        case tree
+        when ::Array then tree.all? { |t| leafless?(t) }
+        when Hash then tree.each_value.all? { |t| leafless?(t) }
+        else false
+        end
+      end
+      private :leafless?
 
       # checkpoint(module, fn = nil): fn (default: the module) recomputed
       # in the backward pass instead of keeping its intermediates.
