@@ -100,6 +100,17 @@ static int gather_outputs(mlx_op_* op, mlx_node_** outs, char* scratch) {
   return MLX_OK;
 }
 
+/* Node n, computed by op, is evaluated: it drops its op reference (the
+ * last one frees the op and with it the references to the inputs), except
+ * a tracer, which keeps its graph for the transform tracing it. */
+static void mark_computed(mlx_node_* n, mlx_op_* op) {
+  atomic_store_explicit(&n->evaluated, 1, memory_order_release);
+  if (!mlx_keeps_graph_(n)) {
+    atomic_store(&n->op, NULL);
+    mlx_op_release_(op);
+  }
+}
+
 #ifdef MLX_HAVE_CUDA
 /* The profile's rows of the fused products. */
 static const mlx_prim_ prim_addmm_fused = {.name = "addmm (fused)"};
@@ -161,13 +172,9 @@ static int run_op_with(mlx_op_* op, const mlx_op_* mm, mlx_op_* add, int act, in
     for (int i = 0; i < nout; i++) mlx_node_release_(outs[i]);
     return MLX_OK;
   }
-  if (rc == MLX_OK && fp.pre) {
-    /* The kernel stored the add's output too: it is evaluated, and the
-     * add (with the product it read) detaches. */
-    atomic_store_explicit(&fp.pre->evaluated, 1, memory_order_release);
-    atomic_store(&fp.pre->op, NULL);
-    mlx_op_release_(add);
-  }
+  /* The kernel stored the add's output too: the add (with the product it
+   * read) detaches. */
+  if (rc == MLX_OK && fp.pre) mark_computed(fp.pre, add);
 #else
   (void)declined;
 #endif
@@ -181,17 +188,8 @@ static int run_op_with(mlx_op_* op, const mlx_op_* mm, mlx_op_* add, int act, in
     }
     return rc;
   }
-  /* Detach: each live output drops its op reference; the last one frees
-   * the op and with it the references to the inputs. Tracers keep their
-   * graph for the transform that is tracing them. */
-  for (int i = 0; i < nout; i++) {
-    if (scratch[i]) continue;
-    atomic_store_explicit(&outs[i]->evaluated, 1, memory_order_release);
-    if (!mlx_keeps_graph_(outs[i])) {
-      atomic_store(&outs[i]->op, NULL);
-      mlx_op_release_(op);
-    }
-  }
+  for (int i = 0; i < nout; i++)
+    if (!scratch[i]) mark_computed(outs[i], op);
   for (int i = 0; i < nout; i++) mlx_node_release_(outs[i]);
   return MLX_OK;
 }
@@ -217,9 +215,7 @@ static int run_fused(mlx_op_** tape, const mlx_cuda_fusion_* plan, int i) {
   MLX_TRY(run_op(tape[p]));
   return run_op(tape[i]);
 }
-#endif
 
-#ifdef MLX_HAVE_CUDA
 static const mlx_prim_ prim_elementwise_run = {.name = "elementwise run (fused)"};
 
 /* Ops tape[first..last] (a planned run of elementwise ops) as one kernel,
@@ -237,12 +233,8 @@ static int run_group(mlx_op_** tape, int first, int last) {
   int64_t t0 = mlx_profile_on_() ? mlx_profile_now_() : 0;
   int rc = mlx_cuda_run_group_(tape + first, n, escapes, &declined);
   if (rc == MLX_OK && !declined && mlx_profile_on_()) mlx_profile_add_(&prim_elementwise_run, t0, tape[first]->stream);
-  for (int k = 0; k < n && rc == MLX_OK && !declined; k++) {
-    if (!escapes[k]) continue;
-    atomic_store_explicit(&held[k]->evaluated, 1, memory_order_release);
-    atomic_store(&held[k]->op, NULL);
-    mlx_op_release_(tape[first + k]);
-  }
+  for (int k = 0; k < n && rc == MLX_OK && !declined; k++)
+    if (escapes[k]) mark_computed(held[k], tape[first + k]);
   for (int k = 0; k < n; k++) mlx_node_release_(held[k]);
   if (rc == MLX_OK && declined)
     for (int k = first; k <= last && rc == MLX_OK; k++) rc = run_op(tape[k]);

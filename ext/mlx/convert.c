@@ -351,7 +351,8 @@ void mlxrb_operand_get(mlxrb_operand* out, VALUE v) {
  * times, and making a new array each time cost as much as recording the
  * op. Arrays are immutable and the cache holds a reference, so a cached
  * scalar is never donated or written. Used with the GVL held. */
-#define WEAK_CACHE 64
+#define WEAK_CACHE_BITS 6
+#define WEAK_CACHE (1 << WEAK_CACHE_BITS)
 static struct {
   uint64_t bits;
   int kind;
@@ -359,25 +360,19 @@ static struct {
   mlx_array arr;
 } weak_cache[WEAK_CACHE];
 
-/* 1 with *out holding the cached array of (v, k, t), else 0 (and the
- * slot for it in *slot; -1 for values it does not keep). */
-static int weak_cached(mlx_array* out, VALUE v, int k, mlx_dtype t, int* slot) {
-  *slot = -1;
-  uint64_t bits;
+/* The cache slot of (v, k, t) and its key bits in *bits, or -1 for a
+ * value it does not keep (a Bignum, a Complex, true/false). */
+static int weak_slot(VALUE v, int k, mlx_dtype t, uint64_t* bits) {
   if (k == K_FLOAT) {
     double d = RFLOAT_VALUE(v);
-    memcpy(&bits, &d, sizeof bits);
+    memcpy(bits, &d, sizeof *bits);
   } else if (k == K_INT && FIXNUM_P(v)) {
-    bits = (uint64_t)FIX2LONG(v);
+    *bits = (uint64_t)FIX2LONG(v);
   } else {
-    return 0;
+    return -1;
   }
-  uint64_t h = (bits ^ (bits >> 29) ^ ((uint64_t)t << 7) ^ (uint64_t)k) * 0x9E3779B97F4A7C15ull;
-  int i = (int)(h >> 58); /* 64 slots */
-  *slot = i;
-  if (!weak_cache[i].arr.ctx || weak_cache[i].bits != bits || weak_cache[i].kind != k || weak_cache[i].dtype != t)
-    return 0;
-  return mlx_array_set(out, weak_cache[i].arr) == MLX_OK;
+  uint64_t h = (*bits ^ (*bits >> 29) ^ ((uint64_t)t << 7) ^ (uint64_t)k) * 0x9E3779B97F4A7C15ull;
+  return (int)(h >> (64 - WEAK_CACHE_BITS));
 }
 
 void mlxrb_operand_weak(mlxrb_operand* out, VALUE v, mlx_dtype like) {
@@ -389,25 +384,24 @@ void mlxrb_operand_weak(mlxrb_operand* out, VALUE v, mlx_dtype like) {
   out->owned = 0;
   mlx_dtype t = mlx_dtype_weak_scalar((mlx_scalar_kind)k, like);
   out->arr = mlx_array_new();
-  int slot;
-  if (!weak_cached(&out->arr, v, k, t, &slot)) {
-    mlxrb_check(scalar_to(&out->arr, v, k, t, 1));
-    if (slot >= 0) {
-      if (!weak_cache[slot].arr.ctx) weak_cache[slot].arr = mlx_array_new();
-      if (mlx_array_set(&weak_cache[slot].arr, out->arr) == MLX_OK) {
-        weak_cache[slot].bits = k == K_FLOAT ? 0 : (uint64_t)FIX2LONG(v);
-        if (k == K_FLOAT) {
-          double d = RFLOAT_VALUE(v);
-          memcpy(&weak_cache[slot].bits, &d, sizeof d);
-        }
-        weak_cache[slot].kind = k;
-        weak_cache[slot].dtype = t;
-      } else {
-        mlx_clear_error();
-      }
-    }
+  uint64_t bits = 0;
+  int i = weak_slot(v, k, t, &bits);
+  if (i >= 0 && weak_cache[i].arr.ctx && weak_cache[i].bits == bits && weak_cache[i].kind == k &&
+      weak_cache[i].dtype == t && mlx_array_set(&out->arr, weak_cache[i].arr) == MLX_OK) {
+    out->owned = 1;
+    return;
   }
+  mlxrb_check(scalar_to(&out->arr, v, k, t, 1));
   out->owned = 1;
+  if (i < 0) return;
+  if (!weak_cache[i].arr.ctx) weak_cache[i].arr = mlx_array_new();
+  if (mlx_array_set(&weak_cache[i].arr, out->arr) != MLX_OK) {
+    mlx_clear_error();
+    return;
+  }
+  weak_cache[i].bits = bits;
+  weak_cache[i].kind = k;
+  weak_cache[i].dtype = t;
 }
 
 VALUE mlxrb_weak_value(VALUE v, mlx_dtype like) {

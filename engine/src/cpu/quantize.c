@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "half.h"
+#include "quantize_affine.h"
 
 /* ---- fp8 e4m3 and the block float scales -------------------------------- */
 
@@ -127,35 +128,13 @@ typedef struct {
 static void quantize_affine_groups(void* vctx, int64_t begin, int64_t end) {
   quantize_ctx* c = vctx;
   int gs = c->p->group_size, bits = c->p->bits;
-  float n_bins = (float)((1 << bits) - 1), eps = 1e-7f;
   for (int64_t g = begin; g < end; g++) {
     const float* w = c->w + g * gs;
-    float w_min = INFINITY, w_max = -INFINITY;
-    for (int j = 0; j < gs; j++) {
-      w_max = fmaxf(w_max, w[j]);
-      w_min = fminf(w_min, w[j]);
-    }
-    float scale = fmaxf((w_max - w_min) / n_bins, eps), bias = w_min;
-    if (bits > 1) {
-      /* Anchor the larger-magnitude edge on a code so it is exact (and 0
-       * stays exact when it is a code). One bit keeps min and range. */
-      int mask = fabsf(w_min) > fabsf(w_max);
-      scale = mask ? scale : -scale;
-      float edge = mask ? w_min : w_max;
-      float q0 = rintf(edge / scale);
-      bias = 0.0f;
-      if (q0 != 0.0f) {
-        scale = edge / q0;
-        bias = edge;
-      }
-    }
+    float scale, bias;
+    mlx_affine_scale_bias_(w, gs, bits, &scale, &bias);
     uint32_t* out = c->wq + g * c->words_per_group;
     memset(out, 0, sizeof(uint32_t) * (size_t)c->words_per_group);
-    for (int j = 0; j < gs; j++) {
-      float q = rintf((w[j] - bias) / scale);
-      q = fminf(fmaxf(q, 0.0f), n_bins);
-      put_bits(out, j, bits, (uint32_t)q);
-    }
+    for (int j = 0; j < gs; j++) put_bits(out, j, bits, mlx_affine_code_(w[j], scale, bias, bits));
     c->scales[g] = scale;
     c->biases[g] = bias;
   }

@@ -21,15 +21,11 @@ static int norm(mlx_node_** outs, mlx_node_** ins, const void* params, int layer
   if (out->size == 0) return MLX_OK;
   int64_t d = x->shape[x->ndim - 1];
   const void *src, *w, *b = NULL;
-  MLX_TRY(mlx_cuda_in_(x, s, &src));
   MLX_TRY(mlx_cuda_in_(ins[1], s, &w));
   if (layer) MLX_TRY(mlx_cuda_in_(ins[2], s, &b));
   int64_t ws = ins[1]->ndim ? ins[1]->strides[0] : 0, bs = layer && ins[2]->ndim ? ins[2]->strides[0] : 0;
-  void* tmp = NULL;
-  if (!(x->flags & MLX_FLAG_ROW_CONTIG)) {
-    MLX_TRY(mlx_cuda_dense_copy_(&tmp, src, x->dtype, x->dtype, x->shape, x->strides, x->ndim, name, st));
-    src = tmp;
-  }
+  void* tmp;
+  MLX_TRY(mlx_cuda_dense_in_(&src, &tmp, x, x->dtype, s, st, name));
   int rc = mlx_cu_norm_launch_(out->dtype, dst, src, w, ws, b, bs, out->size / d, d, p->eps, layer, st);
   if (tmp) cudaFreeAsync(tmp, st);
   if (rc < 0) return mlx_error_(MLX_ERROR_UNSUPPORTED, "[%s] not implemented on gpu for %s", name, mlx_dtype_name(out->dtype));
@@ -77,18 +73,10 @@ int mlx_cuda_fast_rope_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, co
   }
   const void *src = NULL, *offs = NULL;
   void *dinv = NULL, *tmpx = NULL, *tmpo = NULL;
-  if (!rc) rc = mlx_cuda_in_(x, s, &src);
-  if (!rc) rc = mlx_cuda_in_(off, s, &offs);
   if (!rc) rc = mlx_cuda_check_(cudaMallocAsync(&dinv, sizeof(float) * (size_t)(half > 0 ? half : 1), st), "rope");
   if (!rc && half > 0) rc = mlx_cuda_upload_(dinv, inv, sizeof(float) * (size_t)half, s, st, "rope");
-  if (!rc && !(x->flags & MLX_FLAG_ROW_CONTIG)) {
-    rc = mlx_cuda_dense_copy_(&tmpx, src, x->dtype, x->dtype, x->shape, x->strides, x->ndim, "rope", st);
-    if (!rc) src = tmpx;
-  }
-  if (!rc && off->size > 1 && !(off->flags & MLX_FLAG_ROW_CONTIG)) {
-    rc = mlx_cuda_dense_copy_(&tmpo, offs, off->dtype, off->dtype, off->shape, off->strides, off->ndim, "rope", st);
-    if (!rc) offs = tmpo;
-  }
+  if (!rc) rc = mlx_cuda_dense_in_(&src, &tmpx, x, x->dtype, s, st, "rope");
+  if (!rc) rc = mlx_cuda_dense_in_(&offs, &tmpo, off, off->dtype, s, st, "rope");
   if (!rc) {
     int lr = mlx_cu_rope_launch_(out->dtype, dst, src, dinv, offs, off->dtype == MLX_UINT32, off->size, out->size / d,
                                  heads, tlen, d, p->dims, p->traditional, p->forward, p->scale, st);

@@ -2,8 +2,9 @@
  * on each tape): add(matmul(a, b), c), where nothing else holds the
  * product, becomes one cuBLASLt product c + a @ b (mlx_cuda_addmm_), as
  * every Linear layer with a bias and every recurrent step records it;
- * a tanh or relu (maximum with 0) of such a sum, nothing else holding
- * the sum, joins it (for a few rows, one kernel: cuda/gemv.cu); and
+ * a tanh or relu (maximum with 0) of such a sum joins it (for a few
+ * rows, one kernel: cuda/gemv.cu, which also stores the sum when
+ * something else holds it; more rows only when nothing does); and
  * runs of consecutive float32 elementwise ops of one size run as one
  * kernel (cuda/ewvm.cu).
  * The graph stays as built (transforms see matmul and add); only the
@@ -253,9 +254,9 @@ int mlx_cuda_plan_fusions_(mlx_op_* const* tape, int n, mlx_cuda_fusion_* plan) 
       int held = atomic_load(&x->refcount) != 1;
       int few = x->ndim == 2 && x->shape[0] <= MLX_CU_GEMV_MAX_ROWS;
       mlx_op_* add = mlx_node_evaluated_(x) || (held && !few) || mlx_keeps_graph_(x) ? NULL : atomic_load(&x->op);
-      if (add && held && read_between(tape, x, add->tape_pos, i)) add = NULL;
       if (add && add->tape_pos >= 0 && add->tape_pos < i && tape[add->tape_pos] == add &&
-          plan[add->tape_pos].role == 2 && !plan[add->tape_pos].act && add->stream.index == op->stream.index) {
+          plan[add->tape_pos].role == 2 && !plan[add->tape_pos].act && add->stream.index == op->stream.index &&
+          !(held && read_between(tape, x, add->tape_pos, i))) {
         plan[add->tape_pos].role = 1;
         plan[i] = (mlx_cuda_fusion_){2, add->tape_pos, act, held};
         continue;

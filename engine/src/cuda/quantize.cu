@@ -1,9 +1,10 @@
 /* Affine quantization on the device (driven by cuda/quantize.c). The
  * packed layout and the arithmetic are cpu/quantize.c's: codes form a
  * little-endian bit stream of uint32 words, each group starting on a
- * word; scale and bias are chosen in float with the same operations
- * (IEEE division, rintf, no contraction: nvcc runs with --fmad=false), so
- * packed bits, scales and biases equal the CPU's. */
+ * word; scale, bias and codes come from cpu/quantize_affine.h, the CPU's
+ * own code (nvcc runs with --fmad=false), so packed bits, scales and
+ * biases equal the CPU's. */
+#include "../cpu/quantize_affine.h"
 #include "device.cuh"
 
 /* Code j of a group's words (bits wide, possibly straddling two words). */
@@ -22,32 +23,13 @@ __global__ void __launch_bounds__(MLX_CU_THREADS)
   int64_t g = (int64_t)blockIdx.x * MLX_CU_THREADS + threadIdx.x;
   if (g >= groups) return;
   const float* x = w + g * gs;
-  float n_bins = (float)((1 << bits) - 1), eps = 1e-7f;
-  float w_min = INFINITY, w_max = -INFINITY;
-  for (int j = 0; j < gs; j++) {
-    w_max = fmaxf(w_max, x[j]);
-    w_min = fminf(w_min, x[j]);
-  }
-  float scale = fmaxf((w_max - w_min) / n_bins, eps), bias = w_min;
-  if (bits > 1) {
-    /* The larger-magnitude edge lands on a code (cpu/quantize.c). */
-    int mask = fabsf(w_min) > fabsf(w_max);
-    scale = mask ? scale : -scale;
-    float edge = mask ? w_min : w_max;
-    float q0 = rintf(edge / scale);
-    bias = 0.0f;
-    if (q0 != 0.0f) {
-      scale = edge / q0;
-      bias = edge;
-    }
-  }
+  float scale, bias;
+  mlx_affine_scale_bias_(x, gs, bits, &scale, &bias);
   uint32_t* out = wq + g * ((int64_t)gs * bits / 32);
   uint64_t acc = 0;
   int filled = 0, word = 0;
   for (int j = 0; j < gs; j++) {
-    float q = rintf((x[j] - bias) / scale);
-    q = fminf(fmaxf(q, 0.0f), n_bins);
-    acc |= (uint64_t)(uint32_t)q << filled;
+    acc |= (uint64_t)mlx_affine_code_(x[j], scale, bias, bits) << filled;
     filled += bits;
     if (filled >= 32) {
       out[word++] = (uint32_t)acc;
@@ -74,14 +56,8 @@ __global__ void __launch_bounds__(MLX_CU_THREADS)
     const uint32_t* wg = wq + r * words + g * ((int64_t)gs * bits / 32);
     float s = ldf<S>(scales[r * groups + g]), b = ldf<S>(biases[r * groups + g]);
     float q = (float)get_code(wg, (int)(c - g * gs), bits);
-    float v;
-    if constexpr (std::is_same_v<S, float>) {
-      v = s * q + b;
-    } else {
-      v = round_s ? rnd<S>(rnd<S>(s * q) + b) : s * q + b;
-    }
-    if constexpr (std::is_same_v<TO, double>) out[i] = (double)v;
-    else out[i] = stf<TO>(v);
+    float v = round_s ? rnd<S>(rnd<S>(s * q) + b) : s * q + b;
+    out[i] = convert<TO>(v);
   }
 }
 
@@ -179,9 +155,7 @@ template <typename TO>
 __global__ void __launch_bounds__(MLX_CU_THREADS) from_fp8_k(TO* out, const uint8_t* x, int64_t n) {
   int64_t step = (int64_t)gridDim.x * MLX_CU_THREADS;
   for (int64_t i = (int64_t)blockIdx.x * MLX_CU_THREADS + threadIdx.x; i < n; i += step) {
-    float v = fp8_to_f(x[i]);
-    if constexpr (std::is_same_v<TO, double>) out[i] = (double)v;
-    else out[i] = stf<TO>(v);
+    out[i] = convert<TO>(fp8_to_f(x[i]));
   }
 }
 

@@ -26,12 +26,8 @@ int mlx_cuda_scan_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const v
   MLX_TRY(mlx_cuda_out_(out, s, &dst));
   if (out->size == 0) return MLX_OK;
   const void* src;
-  void* tmp = NULL;
-  MLX_TRY(mlx_cuda_in_(in, s, &src));
-  if (!(in->flags & MLX_FLAG_ROW_CONTIG)) {
-    MLX_TRY(mlx_cuda_dense_copy_(&tmp, src, in->dtype, in->dtype, in->shape, in->strides, in->ndim, "scan", st));
-    src = tmp;
-  }
+  void* tmp;
+  MLX_TRY(mlx_cuda_dense_in_(&src, &tmp, in, in->dtype, s, st, "scan"));
   int64_t n = in->shape[p->axis], inner = 1;
   for (int d = p->axis + 1; d < in->ndim; d++) inner *= in->shape[d];
   int64_t outer = in->size / (n * inner);
