@@ -423,6 +423,30 @@ class GPUOpsTest < Minitest::Test
     assert_in_delta 0, MX.max(MX.abs(MX.subtract(g, c, stream: :cpu), stream: :cpu), stream: :cpu).item, 1e-3
   end
 
+  # gather_mm: one product per gathered pair (indices read on the host),
+  # every float dtype, broadcast indices, no indices, a zero inner
+  # dimension; an index past the batch is an IndexError on the GPU too.
+  def test_gather_mm
+    %i[float32 float16 bfloat16 float64 complex64].each do |dt|
+      a = arr(dt, [3, 4, 5], domain: (-1.0..1.0))
+      b = arr(dt, [2, 5, 6], domain: (-1.0..1.0))
+      MX.eval(a, b)
+      li = MX.array([[0, 2, 1], [1, 1, 0]], MX.int32)
+      ri = MX.array([1, 0, 1], MX.uint8)
+      cases = {
+        "pairs" => ->(d) { MX.gather_mm(a, b, li, ri, stream: d) },
+        "rhs_only" => ->(d) { MX.gather_mm(MX.reshape(a, [1, 12, 5], stream: d), b, nil, MX.array([1, 1, 0]), stream: d) },
+        "none" => ->(d) { MX.gather_mm(MX.take(a, MX.array([0, 1]), axis: 0, stream: d), b, stream: d) }
+      }
+      cases.each { |name, l| mm_compare("gather_mm:#{dt}:#{name}", l.call(:cpu), l.call(GPU)) }
+    end
+    mm_check_k0 = MX.gather_mm(MX.zeros([2, 3, 0]), MX.zeros([2, 0, 4]), MX.array([1]), MX.array([0]), stream: GPU)
+    assert_equal [0.0] * 12, mm_check_k0.to_a.flatten
+    a = arr(:float32, [2, 3, 4])
+    err = assert_raises(IndexError) { MX.eval(MX.gather_mm(a, a.swapaxes(1, 2), MX.array([5]), MX.array([0]), stream: GPU)) }
+    assert_includes err.message, "out of range"
+  end
+
   # add(matmul(a, b), c) runs as one product on the GPU (cuda/fuse.c) when
   # nothing else holds the product: c a bias row or a full matrix (on
   # either side of the add), a strided slice of a wider array (a recurrent

@@ -136,6 +136,33 @@ class GPUQuantizeTest < Minitest::Test
     qmm_check("qmm:int", xi, wq, s, b, 32, 2, true)
   end
 
+  # gather_qmm (mixture-of-experts): x batches and packed weight batches
+  # picked per pair, transposed or not, half x; indices past a batch are
+  # an IndexError on the GPU too.
+  def test_gather_qmm
+    [true, false].each do |tr|
+      wq, s, b = MX.quantize(rand_w([4, 32, 64]), 64, 4, stream: :cpu)
+      MX.eval(wq, s, b)
+      k = tr ? 64 : 32
+      x = rand_w([3, 2, k])
+      li = MX.array([2, 0, 1, 1], MX.uint32)
+      ri = MX.array([3, 3, 0, 2], MX.uint32)
+      MX.eval(x, li, ri)
+      f = ->(d) { MX.gather_qmm(x, wq, s, b, li, ri, tr, 64, 4, stream: d) }
+      compare("gather_qmm:#{tr}", f.call(:cpu), f.call(GPU), 1e-4)
+    end
+    wq, s, b = MX.quantize(rand_w([2, 16, 32], :bfloat16), 32, 8, stream: :cpu)
+    xh = rand_w([2, 5, 32], :bfloat16)
+    f = ->(d) { MX.gather_qmm(xh, wq, s, b, MX.array([1, 0]), MX.array([0, 1]), true, 32, 8, stream: d) }
+    compare("gather_qmm:bfloat16", f.call(:cpu), f.call(GPU), 2e-2)
+    return if GPU == :cpu
+
+    err = assert_raises(IndexError) do
+      MX.eval(MX.gather_qmm(xh, wq, s, b, MX.array([0]), MX.array([7]), true, 32, 8, stream: GPU))
+    end
+    assert_includes err.message, "out of range"
+  end
+
   def test_quantized_matmul_grad
     wq, s, b = MX.quantize(rand_w([16, 64]), 64, 4, stream: :cpu)
     x = rand_w([3, 64])

@@ -33,6 +33,11 @@ int mlx_cuda_out_(mlx_node_* out, mlx_stream s, void** ptr);
  * where the outer stride is the inner's span; returns the dims left (0
  * for a single element). In cuda/kernels.c. */
 int mlx_cuda_collapse_(int64_t* shape, int64_t* strides, int n);
+/* The n elements of each of count index arrays as int64 on the host, one
+ * after another (malloc'ed; NULL with the error set): waits for the GPU
+ * kernels that wrote them. The gathered products loop over them on the
+ * host, as the CPU kernels do (cuda/ops2a.c). */
+int64_t* mlx_cuda_host_indices_(mlx_node_* const* idx, int count, int64_t n, const char* name);
 /* A kernel driver's prologue: the cudaStream_t of out's stream and a new
  * device buffer for out (mlx_cuda_stream_, then mlx_cuda_out_). */
 int mlx_cuda_begin_(mlx_node_* out, cudaStream_t* st, void** dst);

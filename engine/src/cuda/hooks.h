@@ -126,6 +126,10 @@ int mlx_cuda_quantized_matmul_(struct mlx_node_** outs, int nout, struct mlx_nod
 int mlx_cuda_to_fp8_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cuda_from_fp8_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cuda_view_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+/* gather_mm (matmul.c) and gather_qmm (quantize.c, affine): the indices
+ * read on the host, one product per gathered pair. */
+int mlx_cuda_gather_mm_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
+int mlx_cuda_gather_qmm_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 /* The CPU view kernels the GPU entries reuse (cpu/shape.h, cpu/strided.h). */
 int mlx_cpu_transpose_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);
 int mlx_cpu_broadcast_(struct mlx_node_** outs, int nout, struct mlx_node_** ins, int nin, const void* params);

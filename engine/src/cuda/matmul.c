@@ -408,3 +408,46 @@ int mlx_cuda_addmm_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const 
   if (ob.tmp) cudaFreeAsync(ob.tmp, st);
   return rc;
 }
+
+/* The .gpu entry of gather_mm: out[t] = a[lhs[t]] @ b[rhs[t]] over the
+ * batches of a and b (int64 indices, checked as the CPU checks them), one
+ * product per t in the output's dtype. */
+int mlx_cuda_gather_mm_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {
+  mlx_node_* out = outs[0];
+  mlx_node_ *A = ins[0], *B = ins[1];
+  int64_t T = ins[2]->size;
+  int64_t m = A->shape[A->ndim - 2], k = A->shape[A->ndim - 1], n = B->shape[B->ndim - 1];
+  int64_t na = 1, nb = 1;
+  for (int i = 0; i < A->ndim - 2; i++) na *= A->shape[i];
+  for (int i = 0; i < B->ndim - 2; i++) nb *= B->shape[i];
+  cudaStream_t st;
+  void* dst;
+  MLX_TRY(mlx_cuda_begin_(out, &st, &dst));
+  int64_t* idx = mlx_cuda_host_indices_(ins + 2, 2, T, "gather_mm");
+  if (!idx) return mlx_last_error_code();
+  int rc = MLX_OK;
+  for (int64_t t = 0; t < T && !rc; t++) {
+    int lhs = idx[t] < 0 || idx[t] >= na;
+    if (lhs || idx[T + t] < 0 || idx[T + t] >= nb)
+      rc = mlx_error_(MLX_ERROR_INDEX, "[gather_mm] %s index %lld is out of range for a batch of %lld.",
+                      lhs ? "lhs" : "rhs", (long long)(lhs ? idx[t] : idx[T + t]), (long long)(lhs ? na : nb));
+  }
+  mlx_dtype od = out->dtype;
+  size_t esz = mlx_dtype_size(od);
+  if (!rc && out->size && k == 0) {
+    rc = mlx_cuda_check_(cudaMemsetAsync(dst, 0, esz * (size_t)out->size, st), "gather_mm");
+  } else if (!rc && out->size) {
+    const void *a, *b;
+    void *atmp = NULL, *btmp = NULL;
+    rc = mlx_cuda_dense_in_(&a, &atmp, A, od, out->stream, st, "gather_mm");
+    if (!rc) rc = mlx_cuda_dense_in_(&b, &btmp, B, od, out->stream, st, "gather_mm");
+    for (int64_t t = 0; t < T && !rc; t++)
+      rc = mlx_cuda_gemm_(od, 0, 0, m, n, k, (const char*)a + (size_t)(idx[t] * m * k) * esz, k, 0,
+                          (const char*)b + (size_t)(idx[T + t] * k * n) * esz, n, 0, (char*)dst + (size_t)(t * m * n) * esz,
+                          n, 0, 1, 0.0, out->stream, st, "gather_mm");
+    if (atmp) cudaFreeAsync(atmp, st);
+    if (btmp) cudaFreeAsync(btmp, st);
+  }
+  free(idx);
+  return rc;
+}

@@ -91,6 +91,23 @@ int mlx_cuda_dense_in_(const void** ptr, void** tmp, const mlx_node_* n, mlx_dty
   return MLX_OK;
 }
 
+/* Declared in backend.h. */
+int64_t* mlx_cuda_host_indices_(mlx_node_* const* idx, int count, int64_t n, const char* name) {
+  int64_t* out = malloc(sizeof(int64_t) * (size_t)(count * n > 0 ? count * n : 1));
+  if (!out) {
+    mlx_error_(MLX_ERROR_MEMORY, "[%s] out of memory", name);
+    return NULL;
+  }
+  for (int i = 0; i < count; i++) {
+    if (mlx_cuda_host_sync_(idx[i])) {
+      free(out);
+      return NULL;
+    }
+    mlx_node_copy_to_(out + i * n, MLX_INT64, idx[i]);
+  }
+  return out;
+}
+
 /* ---- views ------------------------------------------------------------- */
 
 /* view: a view of the same buffer (the CPU's metadata kernel) when the

@@ -1,10 +1,12 @@
 /* CUDA kernel drivers of affine quantization (device code in
- * cuda/quantize.cu): quantize, dequantize and quantized_matmul, and the
- * fp8 (e4m3) conversions to_fp8 and from_fp8. The
- * product dequantizes the weight to a float32 panel on the device and
- * multiplies with cuBLAS in float32, as cpu/quantize.c does with sgemm.
- * The fp modes (mxfp4, mxfp8, nvfp4) and gather_qmm are not implemented
- * on the GPU and say so. */
+ * cuda/quantize.cu): quantize, dequantize, quantized_matmul and
+ * gather_qmm, and the fp8 (e4m3) conversions to_fp8 and from_fp8. The
+ * products dequantize the weight to a float32 panel on the device and
+ * multiply with cuBLAS in float32, as cpu/quantize.c does with sgemm.
+ * The fp modes (mxfp4, mxfp8, nvfp4) are not implemented on the GPU and
+ * say so. */
+#include <stdlib.h>
+
 #include "../cpu/quantize.h"
 #include "backend.h"
 #include "launch.h"
@@ -132,6 +134,53 @@ static int batched_products(float* of, const float* x, const float* wd, const ml
   return rc;
 }
 
+/* The float32 operands of a quantized product: x dense, the weight
+ * dequantized (every batch), and where the float32 result goes (out's
+ * own buffer, or scratch that qmm_finish converts into out). */
+typedef struct {
+  const float* x;
+  float *wd, *of;
+  void *xtmp, *otmp;
+  packed_dev pd;
+} qmm_operands;
+
+static int qmm_begin(qmm_operands* q, mlx_node_* const* ins, const mlx_node_* out, void* dst,
+                     const mlx_quant_params_* p, mlx_stream s, cudaStream_t st, const char* name) {
+  memset(q, 0, sizeof *q);
+  const mlx_node_* wn = ins[1];
+  MLX_TRY(packed_load(&q->pd, ins + 1, s, st, name));
+  int64_t cols = wn->shape[wn->ndim - 1] * 32 / p->bits;
+  int64_t welems = wn->size / wn->shape[wn->ndim - 1] * cols;
+  int rc = mlx_cuda_check_(cudaMallocAsync((void**)&q->wd, sizeof(float) * (size_t)welems, st), "cudaMallocAsync");
+  if (!rc)
+    rc = launch_status(mlx_cu_dequantize_launch_(q->pd.sdt, MLX_FLOAT32, q->wd, q->pd.wq, q->pd.scales, q->pd.biases,
+                                                 welems, cols, p->group_size, p->bits, 0, st),
+                       name, ins[2]->dtype);
+  const void* x = NULL;
+  if (!rc) rc = mlx_cuda_dense_in_(&x, &q->xtmp, ins[0], MLX_FLOAT32, s, st, name);
+  q->x = x;
+  q->of = dst;
+  if (!rc && out->dtype != MLX_FLOAT32) {
+    rc = mlx_cuda_check_(cudaMallocAsync(&q->otmp, sizeof(float) * (size_t)out->size, st), "cudaMallocAsync");
+    q->of = q->otmp;
+  }
+  return rc;
+}
+
+/* Converts the float32 result into out (when it went to scratch) unless
+ * rc is an error, frees the scratch; returns rc or the conversion's. */
+static int qmm_finish(qmm_operands* q, int rc, mlx_node_* out, void* dst, cudaStream_t st, const char* name) {
+  if (!rc && q->otmp) {
+    int64_t one = out->size, unit = 1;
+    rc = mlx_cuda_copy_into_(dst, out->dtype, q->otmp, MLX_FLOAT32, &one, &unit, 1, name, st);
+  }
+  if (q->otmp) cudaFreeAsync(q->otmp, st);
+  if (q->xtmp) cudaFreeAsync(q->xtmp, st);
+  if (q->wd) cudaFreeAsync(q->wd, st);
+  packed_free(&q->pd, st);
+  return rc;
+}
+
 /* The .gpu entry of quantized_matmul: x, wq, scales, biases ->
  * x @ w (or w^T when transpose), batch dims broadcast. */
 int mlx_cuda_quantized_matmul_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {
@@ -148,33 +197,52 @@ int mlx_cuda_quantized_matmul_(mlx_node_** outs, int nout, mlx_node_** ins, int 
   int64_t K = xn->shape[xn->ndim - 1], M = xn->shape[xn->ndim - 2], N = out->shape[out->ndim - 1];
   if (K == 0) return mlx_cuda_check_(cudaMemsetAsync(dst, 0, mlx_dtype_size(out->dtype) * (size_t)out->size, st),
                                      "quantized_matmul");
-  int64_t cols = wn->shape[wn->ndim - 1] * 32 / p->bits;
-  packed_dev pd;
-  MLX_TRY(packed_load(&pd, ins + 1, s, st, "quantized_matmul"));
-  const void* x = NULL;
-  void *xtmp = NULL, *wd = NULL, *otmp = NULL;
-  int64_t wn_elems = wn->size / wn->shape[wn->ndim - 1] * cols;
-  int rc = mlx_cuda_check_(cudaMallocAsync(&wd, sizeof(float) * (size_t)(wn_elems), st),
-                           "cudaMallocAsync");
-  if (!rc) rc = launch_status(mlx_cu_dequantize_launch_(pd.sdt, MLX_FLOAT32, wd, pd.wq, pd.scales, pd.biases, wn_elems,
-                                                        cols, p->group_size, p->bits, 0, st),
-                              "quantized_matmul", ins[2]->dtype);
-  if (!rc) rc = mlx_cuda_dense_in_(&x, &xtmp, xn, MLX_FLOAT32, s, st, "quantized_matmul");
-  float* of = dst;
-  if (!rc && out->dtype != MLX_FLOAT32) {
-    rc = mlx_cuda_check_(cudaMallocAsync(&otmp, sizeof(float) * (size_t)out->size, st), "cudaMallocAsync");
-    of = otmp;
+  qmm_operands q;
+  int rc = qmm_begin(&q, ins, out, dst, p, s, st, "quantized_matmul");
+  if (!rc) rc = batched_products(q.of, q.x, q.wd, out, xn, wn, M, N, K, p->transpose, s, st);
+  return qmm_finish(&q, rc, out, dst, st, "quantized_matmul");
+}
+
+/* The .gpu entry of gather_qmm (affine): x, wq, scales, biases, lhs, rhs
+ * -> out[t] = x[lhs[t]] @ w[rhs[t]] (transposed when asked), the weight
+ * dequantized to a float32 panel and one cuBLAS product per t, as the
+ * CPU's loop; indices checked as the CPU checks them. */
+int mlx_cuda_gather_qmm_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const void* params) {
+  const mlx_quant_params_* p = params;
+  MLX_TRY(affine_only(p, "gather_qmm"));
+  mlx_node_* out = outs[0];
+  const mlx_node_* xn = ins[0];
+  const mlx_node_* wn = ins[1];
+  mlx_stream s = out->stream;
+  cudaStream_t st;
+  void* dst;
+  MLX_TRY(mlx_cuda_begin_(out, &st, &dst));
+  int64_t K = xn->shape[xn->ndim - 1], M = xn->shape[xn->ndim - 2], N = out->shape[out->ndim - 1];
+  int64_t xb = M * K != 0 ? xn->size / (M * K) : 0;
+  int64_t rows = wn->shape[wn->ndim - 2], cols = wn->shape[wn->ndim - 1] * 32 / p->bits;
+  int64_t wb = rows * cols != 0 ? wn->size / wn->shape[wn->ndim - 1] / rows : 0;
+  int64_t T = ins[nin - 2]->size;
+  int64_t* idx = mlx_cuda_host_indices_(ins + nin - 2, 2, T, "gather_qmm");
+  if (!idx) return mlx_last_error_code();
+  int rc = MLX_OK;
+  for (int64_t t = 0; t < T && !rc; t++)
+    if (idx[t] < 0 || idx[t] >= xb || idx[T + t] < 0 || idx[T + t] >= wb)
+      rc = mlx_error_(MLX_ERROR_INDEX, "[gather_qmm] index out of range (lhs %lld of %lld, rhs %lld of %lld)",
+                      (long long)idx[t], (long long)xb, (long long)idx[T + t], (long long)wb);
+  if (rc || out->size == 0 || K == 0) {
+    if (!rc && out->size)
+      rc = mlx_cuda_check_(cudaMemsetAsync(dst, 0, mlx_dtype_size(out->dtype) * (size_t)out->size, st), "gather_qmm");
+    free(idx);
+    return rc;
   }
-  if (!rc) rc = batched_products(of, x, wd, out, xn, wn, M, N, K, p->transpose, s, st);
-  if (!rc && otmp) {
-    int64_t one = out->size, unit = 1;
-    rc = mlx_cuda_copy_into_(dst, out->dtype, otmp, MLX_FLOAT32, &one, &unit, 1, "quantized_matmul", st);
-  }
-  if (otmp) cudaFreeAsync(otmp, st);
-  if (xtmp) cudaFreeAsync(xtmp, st);
-  if (wd) cudaFreeAsync(wd, st);
-  packed_free(&pd, st);
-  return rc;
+  qmm_operands q;
+  rc = qmm_begin(&q, ins, out, dst, p, s, st, "gather_qmm");
+  for (int64_t t = 0; t < T && !rc; t++)
+    rc = mlx_cuda_gemm_(MLX_FLOAT32, 0, p->transpose, M, N, K, q.x + idx[t] * M * K, K, 0,
+                        q.wd + idx[T + t] * rows * cols, p->transpose ? K : N, 0, q.of + t * M * N, N, 0, 1, 0.0, s,
+                        st, "gather_qmm");
+  free(idx);
+  return qmm_finish(&q, rc, out, dst, st, "gather_qmm");
 }
 
 /* to_fp8 (floats -> e4m3 bytes) or from_fp8 (bytes -> the out dtype). */

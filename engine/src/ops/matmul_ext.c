@@ -566,6 +566,7 @@ static int gather_mm_vmap(mlx_array* outs, int* out_axes, const mlx_array* input
 
 static const mlx_prim_ prim_gather_mm = {.name = "gather_mm",
                                          .cpu = mlx_cpu_gather_mm_,
+                                         .gpu = MLX_GPU_KERNEL_(mlx_cuda_gather_mm_),
                                          .vjp = gather_mm_vjp,
                                          .jvp = gather_mm_jvp,
                                          .vmap = gather_mm_vmap};

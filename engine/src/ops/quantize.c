@@ -60,7 +60,10 @@ static int gather_qmm_jvp(mlx_array* out_tans, const int* argnums, int nargs, co
                           mlx_stream s);
 /* Differentiable in x (as upstream); no vmap rule (upstream: NYI). */
 static const mlx_prim_ prim_gather_qmm = {
-    .name = "gather_qmm", .cpu = mlx_cpu_gather_qmm_, .vjp = gather_qmm_vjp, .jvp = gather_qmm_jvp};
+    .name = "gather_qmm",
+    .cpu = mlx_cpu_gather_qmm_,
+    .gpu = MLX_GPU_KERNEL_(mlx_cuda_gather_qmm_),
+    .vjp = gather_qmm_vjp, .jvp = gather_qmm_jvp};
 MLX_REGISTER_PRIM(prim_gather_qmm);
 static const mlx_prim_ prim_to_fp8 = {
     .name = "to_fp8",
