@@ -51,18 +51,39 @@ static void release_all(mlx_array* own, size_t n, mlx_array* small) {
  * old before dying (a training loop's previous parameters and optimizer
  * state) would wait for a full collection that Ruby's own heuristics may
  * not run for long: the collection here is a full one whenever the GPUs'
- * active memory has grown by GPU_FULL_GC_GROWTH, or by half of what was
- * active after the last full collection if that is more.
+ * active memory has grown by GPU_FULL_GC_GROWTH (or 1/128 of their
+ * memory), or by half of what was active after the last full collection,
+ * whichever is most.
  *
  * An evaluation of GPU arrays only collects when the GPUs' memory has
- * grown by GPU_MINOR_GC_GROWTH since the last collection, or after
- * GPU_GC_ARRAYS wrapped arrays: a small model's forward pass (a few
- * kilobytes of intermediates) then pays for a collection every hundred
- * steps or so instead of every sixteenth. */
+ * grown by GPU_MINOR_GC_GROWTH (or 1/512 of their memory: 280 MiB on an
+ * H200) since the last collection, when GPU_GC_CHAIN arrays were wrapped
+ * since the last evaluation (a long chain built before its first
+ * evaluation, whose intermediates would otherwise all stay), or after
+ * GPU_GC_ARRAYS wrapped arrays: a small model's step (a few megabytes of
+ * intermediates) then pays for a collection (0.1-0.3 ms) every few
+ * hundred steps instead of every few. */
 #define GC_BEFORE_EVAL_AFTER 128
 #define GPU_FULL_GC_GROWTH ((size_t)512 << 20)
 #define GPU_MINOR_GC_GROWTH ((size_t)64 << 20)
-#define GPU_GC_ARRAYS 1024
+#define GPU_GC_CHAIN 1024
+#define GPU_GC_ARRAYS 16384
+
+/* The GPUs' total memory (0 without one), read once. */
+static size_t gpu_total_bytes(void) {
+  static size_t total = (size_t)-1;
+  if (total != (size_t)-1) return total;
+  size_t sum = 0;
+  int n = mlx_gpu_is_available() ? mlx_device_count(MLX_GPU) : 0;
+  for (int i = 0; i < n; i++) {
+    size_t t = 0;
+    if (mlx_gpu_memory_stats(i, NULL, NULL, NULL, &t) == MLX_OK) sum += t;
+    else mlx_clear_error();
+  }
+  return total = sum;
+}
+
+static size_t at_least(size_t a, size_t b) { return a > b ? a : b; }
 
 /* Bytes in arrays on every GPU (0 without one). */
 static size_t gpu_active_bytes(void) {
@@ -84,16 +105,18 @@ static int all_on_gpu(const mlx_array* arrays, size_t n) {
 }
 
 static void collect_dead_wrappers(const mlx_array* arrays, size_t n) {
-  static size_t last_gc_count, gpu_after_full, gpu_after_gc;
+  static size_t last_gc_count, gpu_after_full, gpu_after_gc, at_last_eval;
   static VALUE minor = Qfalse, full = Qfalse;
   size_t count = rb_gc_count();
   if (count != last_gc_count) {
     /* Ruby collected on its own since we last looked. */
     last_gc_count = count;
-    mlxrb_arrays_since_gc = 0;
+    mlxrb_arrays_since_gc = at_last_eval = 0;
     gpu_after_gc = gpu_active_bytes();
     return;
   }
+  size_t since_eval = mlxrb_arrays_since_gc - at_last_eval;
+  at_last_eval = mlxrb_arrays_since_gc;
   if (mlxrb_arrays_since_gc < GC_BEFORE_EVAL_AFTER) return;
   if (minor == Qfalse) {
     minor = rb_hash_new();
@@ -108,17 +131,18 @@ static void collect_dead_wrappers(const mlx_array* arrays, size_t n) {
     rb_gc_register_mark_object(full);
   }
   size_t gpu = gpu_active_bytes();
-  if (all_on_gpu(arrays, n) && mlxrb_arrays_since_gc < GPU_GC_ARRAYS &&
-      !(gpu > gpu_after_gc && gpu - gpu_after_gc >= GPU_MINOR_GC_GROWTH))
+  size_t total = gpu_total_bytes();
+  if (all_on_gpu(arrays, n) && since_eval < GPU_GC_CHAIN && mlxrb_arrays_since_gc < GPU_GC_ARRAYS &&
+      !(gpu > gpu_after_gc && gpu - gpu_after_gc >= at_least(GPU_MINOR_GC_GROWTH, total / 512)))
     return;
-  size_t growth = gpu_after_full / 2 > GPU_FULL_GC_GROWTH ? gpu_after_full / 2 : GPU_FULL_GC_GROWTH;
+  size_t growth = at_least(at_least(GPU_FULL_GC_GROWTH, total / 128), gpu_after_full / 2);
   int full_gc = gpu > gpu_after_full && gpu - gpu_after_full >= growth;
   VALUE opts = full_gc ? full : minor;
   rb_funcallv_kw(rb_mGC, rb_intern("start"), 1, &opts, RB_PASS_KEYWORDS);
   gpu_after_gc = gpu_active_bytes();
   if (full_gc || gpu < gpu_after_full) gpu_after_full = gpu_after_gc;
   last_gc_count = rb_gc_count();
-  mlxrb_arrays_since_gc = 0;
+  mlxrb_arrays_since_gc = at_last_eval = 0;
 }
 
 void mlxrb_eval_handles(const mlx_array* arrays, size_t n) {

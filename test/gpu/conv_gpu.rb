@@ -252,13 +252,35 @@ class GPUConvTest < Minitest::Test
     x = MX.uniform([2, 384, 384, 16], -1.0, 1.0, MX.float32, key: key, stream: :cpu)
     w = MX.uniform([8, 5, 5, 16], -1.0, 1.0, MX.float32, key: MX.key(8), stream: :cpu)
     MX.eval(x, w)
-    cpu = MX.conv2d(x, w, 1, 2, stream: :cpu)
-    gpu = MX.conv2d(x, w, 1, 2, stream: GPU)
+    assert_close_to_cpu(MX.conv2d(x, w, 1, 2, stream: :cpu), MX.conv2d(x, w, 1, 2, stream: GPU), 1e-4, "conv2d large")
+  end
+
+  # gpu agrees with cpu within rel times the largest magnitude of cpu.
+  def assert_close_to_cpu(cpu, gpu, rel, label)
     assert_equal cpu.shape, gpu.shape
     diff = MX.max(MX.abs(MX.subtract(cpu, gpu, stream: :cpu), stream: :cpu), stream: :cpu).item
     scale = MX.max(MX.abs(cpu, stream: :cpu), stream: :cpu).item
-    assert_operator diff, :<=, 1e-4 * scale, "conv2d large: max diff #{diff}, scale #{scale}"
+    assert_operator diff, :<=, rel * scale, "#{label}: max diff #{diff}, scale #{scale}"
     COUNTS[:ok] += 1
+  end
+
+  # A small CNN's layers (the cnn benchmark's): conv (the direct kernel),
+  # its bias and relu (one elementwise run), a max pool; 20 output
+  # channels leave a partial chunk of channels.
+  def test_small_cnn_layers
+    x = MX.uniform([8, 64, 64, 3], -1.0, 1.0, MX.float32, key: MX.key(3), stream: :cpu)
+    [[[16, 3, 3, 3], 1], [[20, 3, 3, 3], 2]].each_with_index do |(wshape, stride), i|
+      w = MX.uniform(wshape, -1.0, 1.0, MX.float32, key: MX.key(10 + i), stream: :cpu)
+      b = MX.uniform([wshape[0]], -1.0, 1.0, MX.float32, key: MX.key(20 + i), stream: :cpu)
+      MX.eval(x, w, b)
+      layer = lambda do |d|
+        y = MX.maximum(MX.add(MX.conv2d(x, w, stride, 1, stream: d), b, stream: d), 0, stream: d)
+        n, h, wd, c = y.shape
+        MX.max(MX.transpose(MX.reshape(y, [n, h / 2, 2, wd / 2, 2, c], stream: d), [0, 1, 3, 2, 4, 5], stream: d),
+               [3, 4], stream: d)
+      end
+      assert_close_to_cpu(layer.call(:cpu), layer.call(GPU), 1e-5, "cnn layer #{i}")
+    end
   end
 
   # grad of a conv loss with respect to the input and the weight, on the

@@ -490,6 +490,7 @@ class GPUOpsTest < Minitest::Test
       MX.eval(gpu)
       mm_compare("addmm_fusion:#{name}", cpu, gpu)
     end
+    gemv_shapes_agree(f)
     held = MX.matmul(a, b, stream: GPU)
     sum = MX.add(held, bias, stream: GPU)
     MX.eval(held, sum)
@@ -523,11 +524,32 @@ class GPUOpsTest < Minitest::Test
     mm_compare("addmm_fusion:linear_grad", grads[0][1], grads[1][1])
   end
 
+  # The few-row kernel at wider shapes: k split across warps (a wide
+  # Linear on 8 rows), four floats a load (k a multiple of 4, aligned
+  # rows) or one (k = 1030; rows starting one float into a wider array),
+  # 1 to 16 rows.
+  def gemv_shapes_agree(f)
+    [[8, 8192, 1024], [16, 1024, 300], [1, 512, 64], [3, 1030, 33]].each do |m, k, n|
+      a = f.([m, k])
+      wider = f.([m, k + 4])
+      w = f.([n, k])
+      bias = f.([n])
+      MX.eval(a, wider, w, bias)
+      [["dense", a], ["offset", MX.slice(wider, [0, 1], [m, k + 1], [1, 1], stream: :cpu)]].each do |form, x|
+        l = ->(d) { MX.maximum(MX.add(MX.matmul(x, MX.transpose(w, stream: d), stream: d), bias, stream: d), 0, stream: d) }
+        gpu = l.call(GPU)
+        MX.eval(gpu)
+        mm_compare("addmm_fusion:gemv_#{m}x#{k}x#{n}_#{form}", l.call(:cpu), gpu)
+      end
+    end
+  end
+
   # Runs of float32 elementwise ops become one kernel on the GPU
   # (cuda/ewvm.cu): an AdamW update (exact: +, -, *, /, sqrt only), a
   # chain whose middle value is also held (stored too), one mixing a
   # device scalar, a host scalar and one-element ops, exp/log/tanh
-  # chains, and a chain over a transposed input (declined: op by op).
+  # chains, a chain over a transposed input, and inputs broadcast by the
+  # op itself (a bias row).
   def test_elementwise_runs
     f = ->(shape, lo = -1.0, hi = 1.0) { arr(:float32, shape, domain: (lo..hi)) }
     p = f.([33, 17])
@@ -587,6 +609,22 @@ class GPUOpsTest < Minitest::Test
       MX.subtract(MX.multiply(MX.add(row, sl, stream: d), t, stream: d), MX.square(sl, stream: d), stream: d)
     end
     check("ew_run:strided_5d", exact: true) { |d| MX.multiply(MX.add(t5, q5, stream: d), 2.0, stream: d) }
+    # Inputs broadcast inside the op (no broadcast_to in the graph): a
+    # conv's bias row then its relu, a column and a row, a transposed
+    # input broadcast along a new leading axis.
+    feat = f.([4, 6, 5, 16])
+    bias = f.([16])
+    col = f.([33, 1])
+    r3 = f.([17])
+    MX.eval(feat, bias, col, r3)
+    check("ew_run:bias_relu", exact: true) { |d| MX.maximum(MX.add(feat, bias, stream: d), 0, stream: d) }
+    check("ew_run:bias_left_relu", exact: true) { |d| MX.maximum(0, MX.add(bias, feat, stream: d), stream: d) }
+    check("ew_run:col_row", exact: true) do |d|
+      MX.divide(MX.multiply(MX.add(p, col, stream: d), r3, stream: d), MX.add(col, 2.0, stream: d), stream: d)
+    end
+    check("ew_run:broadcast_transposed", exact: true) do |d|
+      MX.multiply(MX.add(MX.reshape(g, [1, 33, 17], stream: d), t, stream: d), 0.5, stream: d)
+    end
   end
 
   # An RNN layer's forward pass with every op on device d.

@@ -13,7 +13,10 @@
  * pinned staging memory, so the host never waits for them.
  *
  * Device memory comes from a caching allocator per device (size classes
- * like the host allocator's, cudaMalloc underneath, no managed memory). A
+ * like the host allocator's, no managed memory) over the device's default
+ * memory pool (cudaMallocAsync: the driver maps memory for many blocks at
+ * once, so a cold cache costs little; the pool keeps what our cache
+ * frees until mlx_clear_cache or a lower cache limit trims it). A
  * block given back remembers the last stream that used it (which first
  * waited for the others); it is reused at once on that stream (stream
  * order keeps the new writer behind the old readers) and after waiting
@@ -288,9 +291,24 @@ static int size_class(size_t n, size_t* cap) {
   return cls < NUM_CLASSES ? cls : -1;
 }
 
+/* Gives the default memory pool of dev back what it holds unused beyond
+ * keep bytes (after the frees queued so far have run). */
+static void trim_pool(int dev, size_t keep) {
+  cudaMemPool_t mp;
+  if (cudaDeviceGetDefaultMemPool(&mp, dev) != cudaSuccess || cudaMemPoolTrimTo(mp, keep) != cudaSuccess)
+    cudaGetLastError();
+}
+
+/* Returns b's memory to the device's pool, after the work queued on the
+ * last stream that used it (which waited for the others). */
 static void free_block(block* b) {
   set_device(b->dev);
-  cudaFree(b->ptr);
+  cudaStream_t st = b->last_stream >= 0 ? streams[b->last_stream] : 0;
+  if (cudaFreeAsync(b->ptr, st) != cudaSuccess) {
+    cudaGetLastError();
+    cudaStreamSynchronize(st);
+    cudaFree(b->ptr);
+  }
   free(b);
 }
 
@@ -343,17 +361,20 @@ static block* dev_alloc_locked(int dev, size_t n, cudaStream_t st, int sidx) {
       return NULL;
     }
     set_device(dev);
+    keep_pool_memory(dev);
     p->used = 1;
-    cudaError_t e = cudaMalloc(&b->ptr, cap);
+    cudaError_t e = cudaMallocAsync(&b->ptr, cap, st);
     if (e == cudaErrorMemoryAllocation) {
-      /* Give the cache back and try once more. */
+      /* Give the cache and the pool's spare memory back, try once more. */
       cudaGetLastError();
       clear_cache_locked(dev);
-      e = cudaMalloc(&b->ptr, cap);
+      cudaDeviceSynchronize();
+      trim_pool(dev, 0);
+      e = cudaMallocAsync(&b->ptr, cap, st);
     }
     if (e != cudaSuccess) {
       free(b);
-      mlx_cuda_check_(e, "cudaMalloc");
+      mlx_cuda_check_(e, "cudaMallocAsync");
       mlx_error_(MLX_ERROR_MEMORY, "[gpu] cannot allocate %zu bytes on gpu %d (%zu in use)", n, dev, p->active);
       return NULL;
     }
@@ -396,8 +417,10 @@ static void dev_free_locked(block* b, int last, const uint64_t* used) {
   size_t c;
   int cls = size_class(b->cap, &c);
   if (cls < 0 || p->cache + b->cap > dev_cache_limit) {
-    cudaStreamSynchronize(rec ? streams[last] : 0);
+    int dev = b->dev;
     free_block(b);
+    cudaStreamSynchronize(rec ? streams[last] : 0);
+    trim_pool(dev, 0);
     return;
   }
   b->next = p->lists[cls];
@@ -447,14 +470,17 @@ size_t mlx_cuda_memory_control_(int what, size_t limit) {
     switch (what) {
       case MLX_CUDA_CACHE_BYTES_: bytes += p->cache; break;
       case MLX_CUDA_RESET_PEAKS_: p->peak = p->active; break;
-      case MLX_CUDA_SET_CACHE_LIMIT_: trim_cache_locked(dev, limit); break;
+      case MLX_CUDA_SET_CACHE_LIMIT_:
+        set_device(dev);
+        trim_cache_locked(dev, limit);
+        cudaDeviceSynchronize();
+        trim_pool(dev, 0);
+        break;
       default: { /* MLX_CUDA_CLEAR_CACHES_ */
         set_device(dev);
-        cudaDeviceSynchronize();
         clear_cache_locked(dev);
-        cudaMemPool_t mp;
-        if (cudaDeviceGetDefaultMemPool(&mp, dev) != cudaSuccess || cudaMemPoolTrimTo(mp, 0) != cudaSuccess)
-          cudaGetLastError();
+        cudaDeviceSynchronize();
+        trim_pool(dev, 0);
       }
     }
   }

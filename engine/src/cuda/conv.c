@@ -1,5 +1,7 @@
 /* CUDA kernel driver of the conv primitive (device code in cuda/conv.cu):
- * im2col + cuBLAS, the GPU form of cpu/conv.c.
+ * im2col + cuBLAS, the GPU form of cpu/conv.c; small float32 convolutions
+ * (a few tens of millions of multiply-adds) run as one direct kernel
+ * instead, which reads the input as im2col does.
  *
  * The output positions (n, o...) over the batch are the rows of a column
  * matrix [G][rows][taps * C/G] built on the device by im2col (stride,
@@ -29,6 +31,23 @@ static int launch_rc(int rc, mlx_dtype dt) {
   if (rc == 0) return MLX_OK;
   if (rc < 0) return mlx_error_(MLX_ERROR_UNSUPPORTED, "[conv] not implemented on gpu for %s", mlx_dtype_name(dt));
   return mlx_cuda_check_((cudaError_t)rc, "conv");
+}
+
+/* Whether the direct kernel takes this conv: float32, few enough
+ * multiply-adds that cuBLAS's tiles would mostly wait (a small CNN's
+ * layers), and weight rows short enough to stage. */
+#define DIRECT_MAX_MACS ((int64_t)64 << 20)
+static int direct_suits(mlx_dtype dt, const mlx_cu_im2col_* l, int64_t R, int64_t O) {
+  return dt == MLX_FLOAT32 && l->L <= MLX_CU_CONV_DIRECT_MAX_L && R <= DIRECT_MAX_MACS / (O * l->L) &&
+         (O / l->G + 3) / 4 * l->G <= 65535;
+}
+
+/* Frees the scratch of a conv (stream-ordered) and passes rc on. */
+static int finish(int rc, void* cols, void* xtmp, void* wtmp, cudaStream_t st) {
+  if (cols) cudaFreeAsync(cols, st);
+  if (xtmp) cudaFreeAsync(xtmp, st);
+  if (wtmp) cudaFreeAsync(wtmp, st);
+  return rc;
 }
 
 /* Declared in hooks.h. Same contract as mlx_cpu_conv_: ins = {input
@@ -115,6 +134,8 @@ int mlx_cuda_conv_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const v
     }
     l.xs[0] = xs[0];
     l.xc = xs[nsp + 1];
+    if (direct_suits(dt, &l, R, O))
+      return finish(launch_rc(mlx_cu_conv_direct_launch_(dst, x, w, &l, R, O, st), dt), NULL, xtmp, wtmp, st);
     int64_t row_bytes = G * l.L * (int64_t)esz;
     int64_t chunk = COLS_BYTES / row_bytes;
     if (chunk < 1) chunk = 1;
@@ -132,8 +153,5 @@ int mlx_cuda_conv_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const v
                             (char*)dst + (size_t)(r0 * O) * esz, O, og, G, 0.0, s, st, "conv");
     }
   }
-  if (cols) cudaFreeAsync(cols, st);
-  if (xtmp) cudaFreeAsync(xtmp, st);
-  if (wtmp) cudaFreeAsync(wtmp, st);
-  return rc;
+  return finish(rc, cols, xtmp, wtmp, st);
 }

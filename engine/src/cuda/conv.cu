@@ -1,6 +1,8 @@
 /* Device code of the conv primitive (driver in cuda/conv.c): im2col, the
  * column matrix of a chunk of output positions, which cuBLAS then
- * multiplies by the weight, group by group.
+ * multiplies by the weight, group by group; and, for small float32
+ * convolutions, a direct kernel that reads the input where im2col would
+ * and sums into registers (one launch, no column matrix).
  *
  * The matrix is [G][rows][L] with L = taps * C/G: row r is output position
  * r0 + r (n, o0, o1, o2 over the batch, row-major), column (t0, t1, t2, c)
@@ -66,6 +68,76 @@ static int im2col_run(void* dst, const void* src, const mlx_cu_im2col_* l, int64
   else
     im2col_k<T, int64_t><<<blocks, MLX_CU_THREADS, 0, st>>>((T*)dst, (const T*)src, *l, total);
   return (int)cudaGetLastError();
+}
+
+/* Direct float32 convolution: one thread per output position r (over the
+ * batch) and OB output channels of one group, the block's OB rows of the
+ * weight ([O][L], L = taps * cg) staged in shared memory. The input is
+ * read as im2col reads it (tap_offset), the sum runs over the taps and
+ * then the channels, as the column matrix's columns. */
+#define DIRECT_THREADS 128
+template <int OB>
+__global__ void __launch_bounds__(DIRECT_THREADS)
+    conv_direct_k(float* __restrict__ out, const float* __restrict__ x, const float* __restrict__ w,
+                  mlx_cu_im2col_ l, int64_t R, int64_t O, int64_t og, int64_t chunks) {
+  extern __shared__ float ws[];
+  const int64_t L = l.L, cg = l.cg;
+  const int64_t g = blockIdx.y / chunks, o_first = g * og + (blockIdx.y % chunks) * OB;
+  const int64_t o_end = g * og + og;
+  const int nob = (int)(o_end - o_first < OB ? o_end - o_first : OB);
+  for (int64_t e = threadIdx.x; e < nob * L; e += DIRECT_THREADS) ws[e] = w[o_first * L + e];
+  __syncthreads();
+  const int64_t r = (int64_t)blockIdx.x * DIRECT_THREADS + threadIdx.x;
+  if (r >= R) return;
+  int64_t n = r / l.P, pos = r - n * l.P;
+  const int64_t o2 = pos % l.out[2];
+  pos /= l.out[2];
+  const int64_t o1 = pos % l.out[1], o0 = pos / l.out[1];
+  const float* xg = x + n * l.xs[0] + g * cg * l.xc;
+  float acc[OB];
+#pragma unroll
+  for (int j = 0; j < OB; j++) acc[j] = 0.0f;
+  int64_t col = 0;
+  for (int64_t t0 = 0; t0 < l.k[0]; t0++)
+    for (int64_t t1 = 0; t1 < l.k[1]; t1++)
+      for (int64_t t2 = 0; t2 < l.k[2]; t2++, col += cg) {
+        int64_t off = 0;
+        if (!(tap_offset<int64_t>(l, 0, o0, t0, &off) && tap_offset<int64_t>(l, 1, o1, t1, &off) &&
+              tap_offset<int64_t>(l, 2, o2, t2, &off)))
+          continue;
+        const float* xp = xg + off;
+        for (int64_t c = 0; c < cg; c++) {
+          const float v = __ldg(xp + c * l.xc);
+#pragma unroll
+          for (int j = 0; j < OB; j++) acc[j] = fmaf(v, ws[j * L + col + c], acc[j]);
+        }
+      }
+  float* op = out + r * O + o_first;
+#pragma unroll
+  for (int j = 0; j < OB; j++)
+    if (j < nob) op[j] = acc[j];
+}
+
+template <int OB>
+static int conv_direct_run(float* out, const float* x, const float* w, const mlx_cu_im2col_* l, int64_t R, int64_t O,
+                           cudaStream_t st) {
+  const int64_t og = O / l->G, chunks = (og + OB - 1) / OB;
+  dim3 grid((unsigned)((R + DIRECT_THREADS - 1) / DIRECT_THREADS), (unsigned)(l->G * chunks));
+  size_t smem = (size_t)OB * (size_t)l->L * sizeof(float);
+  conv_direct_k<OB><<<grid, DIRECT_THREADS, smem, st>>>(out, x, w, *l, R, O, og, chunks);
+  return (int)cudaGetLastError();
+}
+
+/* Declared in launch.h. */
+extern "C" int mlx_cu_conv_direct_launch_(float* out, const float* x, const float* w, const mlx_cu_im2col_* l,
+                                          int64_t R, int64_t O, void* stream) {
+  cudaStream_t st = (cudaStream_t)stream;
+  if (l->L > MLX_CU_CONV_DIRECT_MAX_L || R < 1 || O < 1) return -1;
+  /* Fewer channels a thread when positions are few, to fill the GPU. */
+  const int64_t og = O / l->G;
+  if (og >= 16 && R * ((og + 15) / 16) * l->G >= 65536) return conv_direct_run<16>(out, x, w, l, R, O, st);
+  if (og >= 8 && R * ((og + 7) / 8) * l->G >= 32768) return conv_direct_run<8>(out, x, w, l, R, O, st);
+  return conv_direct_run<4>(out, x, w, l, R, O, st);
 }
 
 /* Declared in launch.h. */

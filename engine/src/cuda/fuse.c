@@ -5,8 +5,9 @@
  * a tanh or relu (maximum with 0) of such a sum joins it (for a few
  * rows, one kernel: cuda/gemv.cu, which also stores the sum when
  * something else holds it; more rows only when nothing does); and
- * runs of consecutive float32 elementwise ops of one size run as one
- * kernel (cuda/ewvm.cu).
+ * runs of consecutive float32 elementwise ops of one size (inputs of
+ * one value, or broadcast to it: a bias row) run as one kernel
+ * (cuda/ewvm.cu).
  * The graph stays as built (transforms see matmul and add); only the
  * kernels run differently. Float32 only, so results are those of the two
  * kernels: the product's float32 sum plus c, rounded once either way.
@@ -91,7 +92,9 @@ static int made_in(const mlx_node_* x, mlx_op_* const* ops, int n) {
 }
 
 /* Whether op i can join the run tape[start..i): same stream, every size
- * the run's n or 1, within the VM's limits (inputs counted loosely). */
+ * the run's n or 1, within the VM's limits (inputs counted loosely; an
+ * input broadcast to the op's shape, a bias row, is read through
+ * strides). */
 static int joins(mlx_op_* const* tape, int start, int i, int64_t* n, int* nin) {
   const mlx_op_* op = tape[i];
   if (i - start >= MLX_CU_VM_MAX_OPS || op->stream.index != tape[start]->stream.index) return 0;
@@ -100,7 +103,7 @@ static int joins(mlx_op_* const* tape, int start, int i, int64_t* n, int* nin) {
   int ext = 0;
   for (int k = 0; k < op->ninputs; k++) {
     const mlx_node_* x = op->inputs[k];
-    if (x->size != 1 && x->size != sz) return 0; /* a broadcast other than of one value */
+    if (x->size != 1 && x->size != sz && x->ndim > MLX_CU_MAXDIM) return 0;
     if (!made_in(x, tape + start, i - start)) ext++;
   }
   if (*nin + ext > MLX_CU_VM_MAX_IN) return 0;
@@ -130,15 +133,15 @@ static int plan_runs(mlx_op_* const* tape, int n, mlx_cuda_fusion_* plan) {
   return runs;
 }
 
-/* Makes input k (x, not row-contiguous) read through its strides: 1 when
- * its dims collapse to MLX_CU_VM_STRIDED_DIMS and a strided slot is free
- * (a transposed gradient, a broadcast view), else 0. */
-static int strided_input(mlx_cu_vm_* p, const mlx_node_* x, int k) {
-  if (p->nstrided == MLX_CU_VM_MAX_STRIDED || x->ndim > MLX_CU_MAXDIM) return 0;
+/* Makes input k read through strides: element i of the run (row-major
+ * over shape) at strides . index. 1 when the dims collapse to
+ * MLX_CU_VM_STRIDED_DIMS and a strided slot is free, else 0. */
+static int strided_slot(mlx_cu_vm_* p, const int64_t* shape_in, const int64_t* strides_in, int ndim, int k) {
+  if (p->nstrided == MLX_CU_VM_MAX_STRIDED || ndim > MLX_CU_MAXDIM) return 0;
   int64_t shape[MLX_CU_MAXDIM], strides[MLX_CU_MAXDIM];
-  memcpy(shape, x->shape, sizeof(int64_t) * (size_t)x->ndim);
-  memcpy(strides, x->strides, sizeof(int64_t) * (size_t)x->ndim);
-  int nd = mlx_cuda_collapse_(shape, strides, x->ndim);
+  memcpy(shape, shape_in, sizeof(int64_t) * (size_t)ndim);
+  memcpy(strides, strides_in, sizeof(int64_t) * (size_t)ndim);
+  int nd = mlx_cuda_collapse_(shape, strides, ndim);
   if (nd > MLX_CU_VM_STRIDED_DIMS) return 0;
   int s = p->nstrided++;
   p->sidx[k] = (signed char)s;
@@ -149,12 +152,36 @@ static int strided_input(mlx_cu_vm_* p, const mlx_node_* x, int k) {
   return 1;
 }
 
+/* Makes input k, x, readable by the run: as it is (row-contiguous, or
+ * one value), through its own strides (a transposed gradient), or
+ * broadcast to out's shape (a bias row: stride 0 along the dims it
+ * lacks). 1 when it can, else 0. */
+static int place_input(mlx_cu_vm_* p, const mlx_node_* x, const mlx_node_* out, int k) {
+  p->sidx[k] = -1;
+  if (x->size == 1) return 1;
+  if (x->size == out->size) return (x->flags & MLX_FLAG_ROW_CONTIG) || strided_slot(p, x->shape, x->strides, x->ndim, k);
+  if (out->ndim > MLX_CU_MAXDIM || x->ndim > out->ndim) return 0;
+  int64_t strides[MLX_CU_MAXDIM];
+  int lead = out->ndim - x->ndim;
+  for (int d = 0; d < out->ndim; d++) {
+    int xd = d - lead;
+    strides[d] = xd >= 0 && x->shape[xd] != 1 ? x->strides[xd] : 0;
+  }
+  return strided_slot(p, out->shape, strides, out->ndim, k);
+}
+
+/* Whether two nodes have the same shape. */
+static int same_shape(const mlx_node_* a, const mlx_node_* b) {
+  return a->ndim == b->ndim && memcmp(a->shape, b->shape, sizeof(int64_t) * (size_t)a->ndim) == 0;
+}
+
 /* Declared in hooks.h. */
 int mlx_cuda_run_group_(mlx_op_* const* ops, int n, unsigned char* escapes, int* declined) {
   *declined = 1;
   mlx_cu_vm_ p;
   memset(&p, 0, sizeof p);
   const mlx_node_* ext[MLX_CU_VM_MAX_IN];
+  const mlx_node_* ext_out[MLX_CU_VM_MAX_IN]; /* the output a broadcast input was placed for */
   int uses[MLX_CU_VM_MAX_OPS] = {0};
   mlx_stream s = ops[0]->stream;
   for (int i = 0; i < n; i++) {
@@ -172,12 +199,13 @@ int mlx_cuda_run_group_(mlx_op_* const* ops, int n, unsigned char* escapes, int*
       if (r >= 0) {
         uses[r]++;
       } else {
+        const mlx_node_* out = op->outputs[0];
+        int broadcast = x->size != 1 && x->size != out->size;
         for (int e = 0; e < p.nin && r < 0; e++)
-          if (ext[e] == x) r = MLX_CU_VM_MAX_OPS + e;
+          if (ext[e] == x && (!broadcast || same_shape(ext_out[e], out))) r = MLX_CU_VM_MAX_OPS + e;
         if (r < 0) {
-          if (p.nin == MLX_CU_VM_MAX_IN || !mlx_node_evaluated_(x)) return MLX_OK;
-          p.sidx[p.nin] = -1;
-          if (x->size != 1 && !(x->flags & MLX_FLAG_ROW_CONTIG) && !strided_input(&p, x, p.nin)) return MLX_OK;
+          if (p.nin == MLX_CU_VM_MAX_IN || !mlx_node_evaluated_(x) || !place_input(&p, x, out, p.nin)) return MLX_OK;
+          ext_out[p.nin] = out;
           ext[p.nin] = x;
           r = MLX_CU_VM_MAX_OPS + p.nin++;
         }
@@ -190,7 +218,7 @@ int mlx_cuda_run_group_(mlx_op_* const* ops, int n, unsigned char* escapes, int*
   p.nops = n;
   if (p.n == 0) return MLX_OK;
   for (int e = 0; e < p.nin; e++)
-    if (ext[e]->size != 1 && ext[e]->size != p.n) return MLX_OK;
+    if (ext[e]->size != 1 && ext_out[e]->size != p.n) return MLX_OK;
   /* Outputs held beyond the run: the last op's, and any other whose
    * references (less the caller's) outnumber its uses inside the run. */
   int nout = 0;

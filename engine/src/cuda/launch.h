@@ -238,6 +238,13 @@ typedef struct {
   int flip;
 } mlx_cu_im2col_;
 int mlx_cu_im2col_launch_(mlx_dtype dt, void* dst, const void* src, const mlx_cu_im2col_* l, void* stream);
+/* Direct float32 conv (cuda/conv.cu) over the same layout, for rows r0 =
+ * 0 .. R - 1 (every output position), out [R, O] row-major, w [O, L]
+ * row-major: one kernel, sums in registers. -1 when L exceeds
+ * MLX_CU_CONV_DIRECT_MAX_L (the weight rows staged in shared memory). */
+#define MLX_CU_CONV_DIRECT_MAX_L 512
+int mlx_cu_conv_direct_launch_(float* out, const float* x, const float* w, const mlx_cu_im2col_* l, int64_t R,
+                               int64_t O, void* stream);
 
 /* Sort family and scans (cuda/sort.cu, cuda/scan.cu). A sort layout:
  * rows independent rows of n elements, row r (the non-axis dims in

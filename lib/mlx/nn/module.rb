@@ -31,11 +31,11 @@ module MLX
       def key?(key) = @state.key?(key.to_s)
 
       def method_missing(name, *args, &block)
-        key = name.to_s
-        if key.end_with?("=") && args.size == 1 && key != "[]="
-          assign(key.chomp("="), args[0])
-        elsif args.empty? && block.nil? && @state&.key?(key)
+        key = name.name # frozen, no new String per call
+        if args.empty? && block.nil? && @state&.key?(key)
           @state[key]
+        elsif key.end_with?("=") && args.size == 1 && key != "[]="
+          assign(key.chomp("="), args[0])
         elsif args.empty? && block.nil? && attribute_ivar?(key) && instance_variable_defined?("@#{key}")
           instance_variable_get("@#{key}")
         else

@@ -35,6 +35,19 @@ module MLX
 
       private
 
+      # The windows of x: [N, *out_spatial, *window, C].
+      def windows(x)
+        shape = x.shape
+        # Tilings by input shape (a model calls a pool on a few shapes):
+        # [reshaped shape, transpose order], or false for strided windows.
+        @tilings ||= {}
+        @tilings.clear if @tilings.size > 16
+        tiled = @tilings.fetch(shape) { @tilings[shape] = tiling(x, shape) }
+        return Core.transpose(Core.reshape(x, tiled[0]), tiled[1]) if tiled
+
+        strided_windows(x, shape)
+      end
+
       def list_of(value, n, name, what)
         msg = "[#{name}] '#{what}' must be an integer or a tuple containing #{n} integer#{n > 1 ? 's' : ''}"
         if value.is_a?(::Array)
@@ -47,42 +60,41 @@ module MLX
         [value] * n
       end
 
-      # [N, *out_spatial, *window, C]: a reshape when the windows tile the
-      # input, else a strided view.
-      def windows(x)
+      # [N, *out_spatial, *window, C]: a reshape and a transpose when the
+      # windows tile the input, else false.
+      def tiling(x, shape)
         if x.ndim < 3
           raise ArgumentError, "To extract sliding windows at least 1 spatial dimension (3 total) is needed but the " \
                                "input only has #{x.ndim} dimensions."
         end
 
-        shape = x.shape
         spatial = shape[1...-1]
         if spatial.size != @kernel.size
           raise ArgumentError, "To extract sliding windows the window shapes and strides must have the same number of " \
                                "spatial dimensions as the signal but the signal has #{spatial.size} dims and the " \
                                "window shape has #{@kernel.size} and strides have #{@stride.size}."
         end
-        tiles = spatial.each_with_index.all? { |s, i| @kernel[i] == @stride[i] && (s % @kernel[i]).zero? }
-        return tiled_windows(x, shape) if tiles
+        return false unless spatial.each_with_index.all? { |s, i| @kernel[i] == @stride[i] && (s % @kernel[i]).zero? }
 
+        new_shape = [shape[0]]
+        spatial.each_with_index do |s, i|
+          new_shape << s / @kernel[i]
+          new_shape << @kernel[i]
+        end
+        new_shape << shape[-1]
+        last = new_shape.size - 1
+        [new_shape, [0, *(1...last).step(2), *(2...last).step(2), last]]
+      end
+
+      # [N, *out_spatial, *window, C] as a strided view.
+      def strided_windows(x, shape)
+        spatial = shape[1...-1]
         strides = Core::Args.row_strides(shape)
         out = spatial.each_with_index.map { |s, i| ((s - @kernel[i]) / @stride[i]) + 1 }
         final_shape = [shape[0], *out, *@kernel, shape[-1]]
         final_strides = [strides[0], *strides[1...-1].each_with_index.map { |st, i| st * @stride[i] },
                          *strides[1...-1], strides[-1]]
         Core.as_strided(x, final_shape, final_strides)
-      end
-
-      def tiled_windows(x, shape)
-        new_shape = [shape[0]]
-        shape[1...-1].each_with_index do |s, i|
-          new_shape << s / @kernel[i]
-          new_shape << @kernel[i]
-        end
-        new_shape << shape[-1]
-        last = new_shape.size - 1
-        order = [0, *(1...last).step(2), *(2...last).step(2), last]
-        Core.transpose(Core.reshape(x, new_shape), order)
       end
     end
 
