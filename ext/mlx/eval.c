@@ -62,12 +62,19 @@ static void release_all(mlx_array* own, size_t n, mlx_array* small) {
  * evaluation, whose intermediates would otherwise all stay), or after
  * GPU_GC_ARRAYS wrapped arrays: a small model's step (a few megabytes of
  * intermediates) then pays for a collection (0.1-0.3 ms) every few
- * hundred steps instead of every few. */
+ * hundred steps instead of every few. The growth and array thresholds
+ * start at GPU_FIRST_GC_GROWTH and GPU_FIRST_GC_ARRAYS and double at each
+ * such collection: the process's first collection (the dearest, a few
+ * ms) comes with its first evaluation, usually a model's setup, and the
+ * blocks a loop's dead arrays hold come back to the cache early, so its
+ * first steps take few new blocks (about 10 us each on the H200). */
 #define GC_BEFORE_EVAL_AFTER 128
 #define GPU_FULL_GC_GROWTH ((size_t)512 << 20)
 #define GPU_MINOR_GC_GROWTH ((size_t)64 << 20)
+#define GPU_FIRST_GC_GROWTH ((size_t)4 << 20)
 #define GPU_GC_CHAIN 1024
 #define GPU_GC_ARRAYS 16384
+#define GPU_FIRST_GC_ARRAYS 64
 
 /* The GPUs' total memory (0 without one), read once. */
 static size_t gpu_total_bytes(void) {
@@ -105,10 +112,16 @@ static int all_on_gpu(const mlx_array* arrays, size_t n) {
 }
 
 static void collect_dead_wrappers(const mlx_array* arrays, size_t n) {
+  static int started;
   static size_t last_gc_count, gpu_after_full, gpu_after_gc, at_last_eval;
+  static size_t minor_growth = GPU_FIRST_GC_GROWTH, gc_arrays = GPU_FIRST_GC_ARRAYS;
   static VALUE minor = Qfalse, full = Qfalse;
   size_t count = rb_gc_count();
-  if (count != last_gc_count) {
+  if (!started) {
+    /* The first evaluation: the GPUs' memory counts from 0. */
+    started = 1;
+    last_gc_count = count;
+  } else if (count != last_gc_count) {
     /* Ruby collected on its own since we last looked. */
     last_gc_count = count;
     mlxrb_arrays_since_gc = at_last_eval = 0;
@@ -117,7 +130,17 @@ static void collect_dead_wrappers(const mlx_array* arrays, size_t n) {
   }
   size_t since_eval = mlxrb_arrays_since_gc - at_last_eval;
   at_last_eval = mlxrb_arrays_since_gc;
-  if (mlxrb_arrays_since_gc < GC_BEFORE_EVAL_AFTER) return;
+  size_t gpu = gpu_active_bytes();
+  if (all_on_gpu(arrays, n)) {
+    if (since_eval < GPU_GC_CHAIN && mlxrb_arrays_since_gc < gc_arrays &&
+        !(gpu > gpu_after_gc && gpu - gpu_after_gc >= minor_growth))
+      return;
+    size_t most = at_least(GPU_MINOR_GC_GROWTH, gpu_total_bytes() / 512);
+    minor_growth = minor_growth * 2 < most ? minor_growth * 2 : most;
+    gc_arrays = gc_arrays * 2 < GPU_GC_ARRAYS ? gc_arrays * 2 : GPU_GC_ARRAYS;
+  } else if (mlxrb_arrays_since_gc < GC_BEFORE_EVAL_AFTER) {
+    return;
+  }
   if (minor == Qfalse) {
     minor = rb_hash_new();
     rb_hash_aset(minor, ID2SYM(rb_intern("full_mark")), Qfalse);
@@ -130,12 +153,7 @@ static void collect_dead_wrappers(const mlx_array* arrays, size_t n) {
     rb_obj_freeze(full);
     rb_gc_register_mark_object(full);
   }
-  size_t gpu = gpu_active_bytes();
-  size_t total = gpu_total_bytes();
-  if (all_on_gpu(arrays, n) && since_eval < GPU_GC_CHAIN && mlxrb_arrays_since_gc < GPU_GC_ARRAYS &&
-      !(gpu > gpu_after_gc && gpu - gpu_after_gc >= at_least(GPU_MINOR_GC_GROWTH, total / 512)))
-    return;
-  size_t growth = at_least(at_least(GPU_FULL_GC_GROWTH, total / 128), gpu_after_full / 2);
+  size_t growth = at_least(at_least(GPU_FULL_GC_GROWTH, gpu_total_bytes() / 128), gpu_after_full / 2);
   int full_gc = gpu > gpu_after_full && gpu - gpu_after_full >= growth;
   VALUE opts = full_gc ? full : minor;
   rb_funcallv_kw(rb_mGC, rb_intern("start"), 1, &opts, RB_PASS_KEYWORDS);

@@ -101,10 +101,16 @@ static int set_device(int dev) {
   return MLX_OK;
 }
 
-/* Scratch buffers of the kernel drivers come from the device's default
- * memory pool (cudaMallocAsync); by default the pool gives its memory
- * back at every synchronization and maps it again at the next use. Keep
- * it instead (mlx_clear_cache trims it). */
+/* Most bytes the pool maps ahead (at most 1/128 of the device). */
+#define POOL_PRIME_BYTES ((size_t)1 << 30)
+
+/* Blocks and the kernel drivers' scratch buffers come from the device's
+ * default memory pool (cudaMallocAsync); by default the pool gives its
+ * memory back at every synchronization and maps it again at the next
+ * use. Keep it instead (mlx_clear_cache trims it), and map some ahead:
+ * growing the pool costs about 20 us per 2 MiB block, which a cold cache
+ * (the first steps of a training loop) would pay for every block. The
+ * caller has made dev current. */
 static void keep_pool_memory(int dev) {
   static unsigned char done[MAX_DEVICES];
   if (dev < 0 || dev >= MAX_DEVICES || done[dev]) return;
@@ -112,8 +118,20 @@ static void keep_pool_memory(int dev) {
   cudaMemPool_t mp;
   uint64_t keep = UINT64_MAX;
   if (cudaDeviceGetDefaultMemPool(&mp, dev) != cudaSuccess ||
-      cudaMemPoolSetAttribute(mp, cudaMemPoolAttrReleaseThreshold, &keep) != cudaSuccess)
+      cudaMemPoolSetAttribute(mp, cudaMemPoolAttrReleaseThreshold, &keep) != cudaSuccess) {
     cudaGetLastError(); /* the pool then releases as by default */
+    return;
+  }
+  size_t free_b = 0, total = 0;
+  void* p = NULL;
+  if (cudaMemGetInfo(&free_b, &total) == cudaSuccess) {
+    size_t prime = total / 128 < POOL_PRIME_BYTES ? total / 128 : POOL_PRIME_BYTES;
+    if (prime < free_b / 2 && cudaMallocAsync(&p, prime, 0) == cudaSuccess) {
+      cudaFreeAsync(p, 0);
+      cudaStreamSynchronize(0);
+    }
+  }
+  cudaGetLastError();
 }
 
 /* The stream of MLX stream index idx on device dev, created at first use;
