@@ -104,9 +104,7 @@ module MLX
       def filter_and_map(filter_fn, map_fn = nil, is_leaf: nil)
         map_fn ||= ->(x) { x }
         is_leaf ||= ->(_m, _k, v) { !(v.is_a?(Module) || v.is_a?(Hash) || v.is_a?(::Array)) }
-        @state.each_with_object({}) do |(k, v), out|
-          out[k] = unwrap(self, k, v, filter_fn, map_fn, is_leaf) if filter_fn.call(self, k, v)
-        end
+        unwrap_state(self, filter_fn, map_fn, is_leaf)
       end
 
       # ---- updates ----------------------------------------------------------
@@ -277,14 +275,20 @@ module MLX
         value.is_a?(Module) || value.is_a?(Hash) || value.is_a?(::Array)
       end
 
+      # The entries of a module's state that filter_fn keeps, unwrapped
+      # (Hash#each with two block parameters: no pair Array per entry).
+      def unwrap_state(model, filter_fn, map_fn, is_leaf)
+        out = {}
+        model.state.each { |k, v| out[k] = unwrap(model, k, v, filter_fn, map_fn, is_leaf) if filter_fn.call(model, k, v) }
+        out
+      end
+
       def unwrap(model, key, value, filter_fn, map_fn, is_leaf)
         return map_fn.call(value) if is_leaf.call(model, key, value)
 
         case value
         when Module
-          value.state.each_with_object({}) do |(k, v), out|
-            out[k] = unwrap(value, k, v, filter_fn, map_fn, is_leaf) if filter_fn.call(value, k, v)
-          end
+          unwrap_state(value, filter_fn, map_fn, is_leaf)
         when Hash
           value.to_h do |k, v|
             tk = "#{key}.#{k}"
