@@ -11,52 +11,17 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "fp8.h"
 #include "half.h"
 #include "quantize_affine.h"
 
 /* ---- fp8 e4m3 and the block float scales -------------------------------- */
 
-/* Float to e4m3 (bias 7, 3 mantissa bits): round to nearest even,
- * saturating at 448 (0x7e); NaN saturates too, as upstream's CPU does. */
-static inline uint8_t to_fp8(float f) {
-  uint32_t bits;
-  memcpy(&bits, &f, 4);
-  uint32_t sign = bits & 0x80000000u;
-  bits ^= sign;
-  uint8_t r;
-  if (bits >= (543u << 21)) {
-    r = 0x7e;
-  } else if (bits < (121u << 23)) {
-    /* Subnormal: adding 2^14 aligns the mantissa so the float adder
-     * rounds to the fp8 subnormal step. */
-    float mag, bias;
-    uint32_t bias_bits = 141u << 23;
-    memcpy(&mag, &bits, 4);
-    memcpy(&bias, &bias_bits, 4);
-    float sum = mag + bias;
-    uint32_t sb;
-    memcpy(&sb, &sum, 4);
-    r = (uint8_t)(sb - bias_bits);
-  } else {
-    uint32_t mant_odd = (bits >> 20) & 1u;
-    uint32_t hi = bits + ((uint32_t)(7 - 127) << 23) + 0x7ffffu + mant_odd;
-    r = (uint8_t)(hi >> 20);
-  }
-  return (uint8_t)(r | (sign >> 24));
-}
-
 static float fp8_table[256];
 static int fp8_table_ready;
 
 static void build_fp8_table(void) {
-  for (int i = 0; i < 256; i++) {
-    int sign = i & 0x80, e = (i >> 3) & 0xf, m = i & 7;
-    float v;
-    if (e == 0xf && m == 7) v = NAN;
-    else if (e == 0) v = ldexpf((float)m, -9);
-    else v = ldexpf(1.0f + (float)m / 8.0f, e - 7);
-    fp8_table[i] = sign ? -v : v;
-  }
+  for (int i = 0; i < 256; i++) fp8_table[i] = mlx_fp8_to_float_((uint8_t)i);
   fp8_table_ready = 1;
 }
 
@@ -150,7 +115,7 @@ static void quantize_fp_groups(void* vctx, int64_t begin, int64_t end) {
     uint8_t code;
     if (gs == 16) {
       /* nvfp4: an e4m3 scale mapping the group's largest magnitude to 6. */
-      code = to_fp8(amax / 6.0f);
+      code = mlx_fp8_from_float_(amax / 6.0f);
     } else {
       /* mx: the smallest power of two 2^e with amax / 2^e within the
        * element format (6 for e2m1, 448 for e4m3): e = ceil(log2(amax /
@@ -170,7 +135,7 @@ static void quantize_fp_groups(void* vctx, int64_t begin, int64_t end) {
     memset(out, 0, sizeof(uint32_t) * (size_t)c->words_per_group);
     for (int j = 0; j < gs; j++) {
       float v = sv == 0.0f ? 0.0f : w[j] / sv;
-      put_bits(out, j, bits, bits == 8 ? to_fp8(v) : to_fp4(v));
+      put_bits(out, j, bits, bits == 8 ? mlx_fp8_from_float_(v) : to_fp4(v));
     }
     c->fp_scales[g] = code;
   }
@@ -610,7 +575,7 @@ int mlx_cpu_to_fp8_(mlx_node_** outs, int nout, mlx_node_** ins, int nin, const 
   int rc = mlx_node_alloc_(out);
   if (rc == MLX_OK) {
     uint8_t* o = MLX_DATA(out, uint8_t);
-    for (int64_t i = 0; i < out->size; i++) o[i] = to_fp8(f[i]);
+    for (int64_t i = 0; i < out->size; i++) o[i] = mlx_fp8_from_float_(f[i]);
   }
   free(f);
   return rc;

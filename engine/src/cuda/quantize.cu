@@ -4,6 +4,7 @@
  * word; scale, bias and codes come from cpu/quantize_affine.h, the CPU's
  * own code (nvcc runs with --fmad=false), so packed bits, scales and
  * biases equal the CPU's. */
+#include "../cpu/fp8.h"
 #include "../cpu/quantize_affine.h"
 #include "device.cuh"
 
@@ -114,48 +115,18 @@ extern "C" int mlx_cu_dequantize_launch_(mlx_dtype sdt, mlx_dtype odt, void* out
   }
 }
 
-/* ---- fp8 e4m3 conversions (cpu/quantize.c's to_fp8 and table) ---------- */
-
-/* Float to e4m3: nearest even, saturating at 448 (0x7e), NaN too. */
-__device__ __forceinline__ uint8_t f_to_fp8(float f) {
-  uint32_t bits = __float_as_uint(f);
-  uint32_t sign = bits & 0x80000000u;
-  bits ^= sign;
-  uint8_t r;
-  if (bits >= (543u << 21)) {
-    r = 0x7e;
-  } else if (bits < (121u << 23)) {
-    /* Subnormal: adding 2^14 makes the float adder round to the step. */
-    uint32_t bias_bits = 141u << 23;
-    float sum = __uint_as_float(bits) + __uint_as_float(bias_bits);
-    r = (uint8_t)(__float_as_uint(sum) - bias_bits);
-  } else {
-    uint32_t mant_odd = (bits >> 20) & 1u;
-    uint32_t hi = bits + ((uint32_t)(7 - 127) << 23) + 0x7ffffu + mant_odd;
-    r = (uint8_t)(hi >> 20);
-  }
-  return (uint8_t)(r | (sign >> 24));
-}
-
-__device__ __forceinline__ float fp8_to_f(uint8_t b) {
-  int e = (b >> 3) & 0xf, m = b & 7;
-  float v;
-  if (e == 0xf && m == 7) v = __int_as_float(0x7fc00000);
-  else if (e == 0) v = ldexpf((float)m, -9);
-  else v = ldexpf(1.0f + (float)m / 8.0f, e - 7);
-  return (b & 0x80) ? -v : v;
-}
+/* ---- fp8 e4m3 conversions (cpu/fp8.h, as the CPU's) -------------------- */
 
 __global__ void __launch_bounds__(MLX_CU_THREADS) to_fp8_k(uint8_t* out, const float* x, int64_t n) {
   int64_t step = (int64_t)gridDim.x * MLX_CU_THREADS;
-  for (int64_t i = (int64_t)blockIdx.x * MLX_CU_THREADS + threadIdx.x; i < n; i += step) out[i] = f_to_fp8(x[i]);
+  for (int64_t i = (int64_t)blockIdx.x * MLX_CU_THREADS + threadIdx.x; i < n; i += step) out[i] = mlx_fp8_from_float_(x[i]);
 }
 
 template <typename TO>
 __global__ void __launch_bounds__(MLX_CU_THREADS) from_fp8_k(TO* out, const uint8_t* x, int64_t n) {
   int64_t step = (int64_t)gridDim.x * MLX_CU_THREADS;
   for (int64_t i = (int64_t)blockIdx.x * MLX_CU_THREADS + threadIdx.x; i < n; i += step) {
-    out[i] = convert<TO>(fp8_to_f(x[i]));
+    out[i] = convert<TO>(mlx_fp8_to_float_(x[i]));
   }
 }
 
