@@ -130,8 +130,9 @@ static void collect_dead_wrappers(const mlx_array* arrays, size_t n) {
   }
   size_t since_eval = mlxrb_arrays_since_gc - at_last_eval;
   at_last_eval = mlxrb_arrays_since_gc;
-  size_t gpu = gpu_active_bytes();
+  size_t gpu;
   if (all_on_gpu(arrays, n)) {
+    gpu = gpu_active_bytes();
     if (since_eval < GPU_GC_CHAIN && mlxrb_arrays_since_gc < gc_arrays &&
         !(gpu > gpu_after_gc && gpu - gpu_after_gc >= minor_growth))
       return;
@@ -140,6 +141,8 @@ static void collect_dead_wrappers(const mlx_array* arrays, size_t n) {
     gc_arrays = gc_arrays * 2 < GPU_GC_ARRAYS ? gc_arrays * 2 : GPU_GC_ARRAYS;
   } else if (mlxrb_arrays_since_gc < GC_BEFORE_EVAL_AFTER) {
     return;
+  } else {
+    gpu = gpu_active_bytes();
   }
   if (minor == Qfalse) {
     minor = rb_hash_new();
